@@ -1,0 +1,101 @@
+// Package pypitest is a faithful local PyPI (Warehouse) for tests, demos and
+// benchmarks: the legacy upload API with Warehouse's validation order, status
+// codes and messages, the simple and JSON read APIs, trusted publishing
+// (audience and mint-token endpoints) against a built-in fake CI identity
+// issuer, fault injection and an inspection API.
+//
+// A Go test starts one in one line, like net/http/httptest:
+//
+//	srv := pypitest.NewServer(t, pypitest.WithToken("pypi-test-token"))
+//	// upload to srv.RepositoryURL, pip install from srv.SimpleURL
+package pypitest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+)
+
+// Server is a running local index.
+type Server struct {
+	// URL is the index base URL, e.g. "http://127.0.0.1:41234".
+	URL string
+	// RepositoryURL is the upload endpoint: URL + "/legacy/".
+	RepositoryURL string
+	// SimpleURL is the simple index: URL + "/simple/".
+	SimpleURL string
+	// Issuer is the fake CI identity issuer the index trusts (its own listener).
+	Issuer *Issuer
+
+	opts     options
+	listener net.Listener
+	http     *http.Server
+	tokens   *tokenStore
+	oidc     *oidcServer
+}
+
+// options collects what Option functions set. Upload/index options live in
+// coreOptions (core.go), trusted publishing options in oidcOptions (oidc.go).
+type options struct {
+	core coreOptions
+	oidc oidcOptions
+}
+
+// Option configures a Server.
+type Option func(*options)
+
+// NewServer starts a Server on a loopback port and closes it when the test
+// ends. It fails the test if the server cannot start.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := Start("127.0.0.1:0", opts...)
+	if err != nil {
+		t.Fatalf("pypitest: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Start starts a Server listening on addr (e.g. "127.0.0.1:8080"; port 0
+// picks a free one). Close it when done.
+func Start(addr string, opts ...Option) (*Server, error) {
+	s := &Server{tokens: newTokenStore()}
+	s.opts.core = defaultCoreOptions()
+	s.opts.oidc = defaultOIDCOptions()
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	s.listener = ln
+	s.URL = "http://" + ln.Addr().String()
+	s.RepositoryURL = s.URL + "/legacy/"
+	s.SimpleURL = s.URL + "/simple/"
+	if err := s.initCore(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if s.oidc, err = newOIDCServer(s); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.Issuer = s.oidc.issuer
+	mux := http.NewServeMux()
+	s.registerCore(mux)
+	mux.HandleFunc("GET /_/oidc/audience", s.oidc.handleAudience)
+	mux.HandleFunc("POST /_/oidc/mint-token", s.oidc.handleMintToken)
+	s.http = &http.Server{Handler: s.wrap(mux)}
+	go s.http.Serve(ln)
+	return s, nil
+}
+
+// Close stops the index and the fake issuer.
+func (s *Server) Close() error {
+	err := s.http.Close()
+	s.oidc.close()
+	s.closeCore()
+	return err
+}

@@ -1,0 +1,35 @@
+package pypitest
+
+import (
+	"sync"
+	"time"
+)
+
+// apiToken is an upload credential the index accepts.
+type apiToken struct {
+	value    string
+	projects []string  // normalized project names it may upload to; empty = any
+	expires  time.Time // zero = never
+	minted   bool      // minted by trusted publishing (a "non-user identity")
+}
+
+// tokenStore holds the static tokens (WithToken) and the minted ones.
+type tokenStore struct {
+	mu     sync.Mutex
+	tokens map[string]*apiToken
+}
+
+func newTokenStore() *tokenStore { return &tokenStore{tokens: map[string]*apiToken{}} }
+
+func (ts *tokenStore) add(t *apiToken) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.tokens[t.value] = t
+}
+
+func (ts *tokenStore) lookup(value string) (*apiToken, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	t, ok := ts.tokens[value]
+	return t, ok
+}
