@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 )
 
@@ -33,6 +34,13 @@ type Server struct {
 	http     *http.Server
 	tokens   *tokenStore
 	oidc     *oidcServer
+	stats    serverStats
+}
+
+// serverStats are counters the handlers bump and tests read through Stats.
+type serverStats struct {
+	mints         atomic.Int64 // successful POST /_/oidc/mint-token
+	audienceCalls atomic.Int64 // GET /_/oidc/audience
 }
 
 // options collects what Option functions set. Upload/index options live in
