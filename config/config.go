@@ -1,0 +1,216 @@
+// Package config reads goreleaser-pypi's settings file, .goreleaser-pypi.yaml.
+//
+// GoReleaser's own configuration is strict (an unknown top-level key such as
+// "pypi:" is rejected), so these settings live in a file of their own, written
+// in the same style: snake_case YAML, one list entry per destination.
+//
+//	version: 1
+//	targets:
+//	  - name: testpypi
+//	    repository_url: https://test.pypi.org/legacy/
+//	    ids: [python-wheel, python-sdist]
+//	  - name: pypi
+//	    ids: [python-wheel, python-sdist]
+//	    skip_existing: true
+//
+// Loading is strict: an unknown key is an error that names the file, the line
+// and the closest known key; every value is validated; ${VAR} references are
+// expanded from the environment. Defaults live in one place: DefaultTarget.
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultFile is the settings file looked for in the working directory.
+const DefaultFile = ".goreleaser-pypi.yaml"
+
+// Defaults, applied by DefaultTarget and nowhere else.
+const (
+	DefaultRepositoryURL     = "https://upload.pypi.org/legacy/"
+	DefaultTokenEnv          = "PYPI_API_TOKEN"
+	DefaultTrustedPublishing = TrustedPublishingAuto
+	DefaultConcurrency       = 4
+	DefaultRetryAttempts     = 5
+	DefaultRetryDelay        = time.Second
+	DefaultRetryMaxDelay     = 30 * time.Second
+)
+
+// Bounds checked by validation.
+const (
+	MaxConcurrency   = 64
+	MaxRetryAttempts = 20
+	MaxRetryDelay    = 10 * time.Minute
+)
+
+// Trusted publishing modes, as written in the file.
+const (
+	// TrustedPublishingAuto uses trusted publishing when the API token
+	// variable is empty and the job has a CI identity.
+	TrustedPublishingAuto = "auto"
+	// TrustedPublishingAlways uses trusted publishing only, and fails
+	// clearly when the job has no CI identity.
+	TrustedPublishingAlways = "always"
+	// TrustedPublishingNever uses the API token only.
+	TrustedPublishingNever = "never"
+)
+
+// File is a loaded, expanded and validated settings file.
+type File struct {
+	// Version of the file format; 1 (the only one so far) when omitted.
+	Version int `yaml:"version"`
+	// Targets are the indexes to publish to, in order.
+	Targets []Target `yaml:"targets"`
+
+	// Path is where the file was read from ("" for Default()).
+	Path string `yaml:"-"`
+}
+
+// Target is one index to publish to.
+type Target struct {
+	// Name identifies the target in logs, errors and --target. Defaults to
+	// "pypi" or "testpypi" for those indexes, else the repository host.
+	Name string `yaml:"name"`
+	// RepositoryURL is the upload endpoint (PyPI: https://upload.pypi.org/legacy/).
+	RepositoryURL string `yaml:"repository_url"`
+	// Audience is the trusted-publishing audience; "" discovers it from the
+	// index ({scheme}://{host}/_/oidc/audience).
+	Audience string `yaml:"audience"`
+	// IDs are the GoReleaser build ids whose artifacts go to this target;
+	// empty takes every wheel and sdist.
+	IDs []string `yaml:"ids"`
+	// SkipExisting skips files the index already has with the same hash.
+	SkipExisting bool `yaml:"skip_existing"`
+	// TrustedPublishing is auto, always or never.
+	TrustedPublishing string `yaml:"trusted_publishing"`
+	// TokenEnv names the environment variable holding an API token.
+	TokenEnv string `yaml:"token_env"`
+	// Concurrency is how many files upload at once (1..64).
+	Concurrency int `yaml:"concurrency"`
+	// Retry is how failed requests are retried.
+	Retry Retry `yaml:"retry"`
+	// CheckURL is a simple index URL (e.g. https://pypi.org/simple/) used to
+	// find files that are already uploaded, by hash, before uploading.
+	CheckURL string `yaml:"check_url"`
+	// FailFast stops at the first failed upload instead of trying every file.
+	FailFast bool `yaml:"fail_fast"`
+	// MaxFileSize is the per-file ceiling in bytes; 0 means PyPI's 100 MiB.
+	// Accepts a plain number of bytes or a size such as "200MiB".
+	MaxFileSize ByteSize `yaml:"max_file_size"`
+	// Disable skips the target (e.g. disable: ${SKIP_TESTPYPI:-false}).
+	Disable bool `yaml:"disable"`
+
+	file string              // the settings file, for run-time errors
+	line int                 // where the target starts in it
+	at   map[string]position // where each field was set, for validation errors
+}
+
+// Retry is a target's retry policy.
+type Retry struct {
+	// Attempts is the total number of tries per request (1 = no retry).
+	Attempts int `yaml:"attempts"`
+	// Delay is the first backoff delay; it doubles up to MaxDelay.
+	Delay time.Duration `yaml:"delay"`
+	// MaxDelay caps the backoff delay.
+	MaxDelay time.Duration `yaml:"max_delay"`
+}
+
+// ByteSize is a size in bytes, written as a number or with a unit ("200MiB").
+type ByteSize int64
+
+// DefaultTarget returns a target with every default applied. Loading starts
+// each target from it and overlays what the file says, so the defaults are
+// written here and only here.
+func DefaultTarget() Target {
+	return Target{
+		RepositoryURL:     DefaultRepositoryURL,
+		TrustedPublishing: DefaultTrustedPublishing,
+		TokenEnv:          DefaultTokenEnv,
+		Concurrency:       DefaultConcurrency,
+		Retry: Retry{
+			Attempts: DefaultRetryAttempts,
+			Delay:    DefaultRetryDelay,
+			MaxDelay: DefaultRetryMaxDelay,
+		},
+	}
+}
+
+// Default is the configuration used when there is no settings file: one
+// target, PyPI, with every default.
+func Default() *File {
+	t := DefaultTarget()
+	t.Name = defaultName(t.RepositoryURL)
+	return &File{Version: 1, Targets: []Target{t}}
+}
+
+// Enabled returns the targets that are not disabled.
+func (f *File) Enabled() []Target {
+	var out []Target
+	for _, t := range f.Targets {
+		if !t.Disable {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Target returns the target called name.
+func (f *File) Target(name string) (Target, bool) {
+	for _, t := range f.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// Select keeps only the named targets (in the file's order), enabling them
+// even if the file disables them: naming a target on the command line is an
+// explicit request. No names keeps the file as it is. An unknown name is an
+// error listing the known ones.
+func (f *File) Select(names ...string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		if _, ok := f.Target(n); !ok {
+			return fmt.Errorf("%s: no target named %q (targets: %s)", f.describe(), n, quoteList(f.names()))
+		}
+		want[n] = true
+	}
+	var kept []Target
+	for _, t := range f.Targets {
+		if want[t.Name] {
+			t.Disable = false
+			kept = append(kept, t)
+		}
+	}
+	f.Targets = kept
+	return nil
+}
+
+// Source says where the target was defined: "file:line", or "defaults".
+func (t Target) Source() string {
+	if t.file == "" {
+		return "defaults"
+	}
+	return fmt.Sprintf("%s:%d", t.file, t.line)
+}
+
+func (f *File) names() []string {
+	out := make([]string, 0, len(f.Targets))
+	for _, t := range f.Targets {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// describe names the file in errors.
+func (f *File) describe() string {
+	if f.Path == "" {
+		return "default configuration"
+	}
+	return f.Path
+}
