@@ -39,7 +39,9 @@ func (f *File) ApplyOverrides(o Overrides) error {
 		if t.at == nil {
 			t.at = map[string]position{}
 		}
-		set := func(field string) { t.at[field] = position{flag: "--" + strings.NewReplacer("_", "-", ".", "-").Replace(field)} }
+		set := func(field string) {
+			t.at[field] = position{flag: "--" + strings.NewReplacer("_", "-", ".", "-").Replace(field)}
+		}
 		if o.RepositoryURL != nil {
 			if t.at["name"].line == 0 && t.Name == defaultName(t.RepositoryURL) {
 				t.Name = defaultName(*o.RepositoryURL)
