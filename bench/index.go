@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+)
+
+// index is a running local PyPI-compatible index every contender uploads to.
+type index struct {
+	URL           string // base, e.g. http://127.0.0.1:41234
+	RepositoryURL string // upload endpoint, URL + "/legacy/"
+	close         func() error
+}
+
+// startIndex starts a fresh index whose storage is dir. Every contender's run
+// gets a fresh one (same implementation, same options), so every upload is a
+// real first upload and no run pays for the files of the previous one.
+func startIndex(token, dir string, maxFileSize int64) (*index, error) {
+	return startStandinIndex(token, dir)
+}
+
+// verifyLanded reads every file back through the index's JSON API
+// (GET /pypi/<name>/<version>/json) and checks its sha256, so a contender that
+// exits 0 without uploading, or uploads something else, fails the run.
+func verifyLanded(ctx context.Context, idx *index, files []*dist.Distribution) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	listed := map[string]map[string]string{} // name/version -> filename -> sha256
+	for _, d := range files {
+		key := d.Metadata.Name() + "/" + d.Metadata.Version()
+		if _, ok := listed[key]; !ok {
+			got, err := jsonFiles(ctx, client, idx.URL+"/pypi/"+url.PathEscape(d.Metadata.Name())+"/"+url.PathEscape(d.Metadata.Version())+"/json")
+			if err != nil {
+				return fmt.Errorf("%s: not on the index: %w", d.Filename, err)
+			}
+			listed[key] = got
+		}
+		sum, ok := listed[key][d.Filename]
+		if !ok {
+			return fmt.Errorf("%s: not on the index (release %s lists %d other files)", d.Filename, key, len(listed[key]))
+		}
+		if sum != d.Digests.SHA256 {
+			return fmt.Errorf("%s: the index has sha256 %s, the local file %s", d.Filename, sum, d.Digests.SHA256)
+		}
+	}
+	return nil
+}
+
+func jsonFiles(ctx context.Context, client *http.Client, u string) (map[string]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	var body struct {
+		URLs []struct {
+			Filename string            `json:"filename"`
+			Digests  map[string]string `json:"digests"`
+		} `json:"urls"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	files := map[string]string{}
+	for _, f := range body.URLs {
+		files[f.Filename] = f.Digests["sha256"]
+	}
+	return files, nil
+}
+
+// indexDescription names the index implementation in the report.
+const indexDescription = "bench's minimal stand-in index (publisher/pypitest core not landed yet), in-process on loopback"

@@ -1,0 +1,131 @@
+// Command bench races goreleaser-pypi against twine and the raw-HTTP limit
+// (curl POSTing prebuilt upload bodies) on the same local index, and writes a
+// Markdown report: wall time, throughput, peak RSS, pairwise ratios, and the
+// project's performance targets with the measured figures.
+//
+//	go run ./bench                                  # full run, report on stdout
+//	go run ./bench -mode full -runs 5 -out BENCHMARKS.md
+//	go run ./bench -mode smoke                      # tiny sizes, one run each (CI)
+//
+// Benchmarks: B1 many files (40 × 8 MiB), B2 one big file (1 GiB), B3 one
+// tiny wheel (whole-process time), B4 `check` of 100 wheels.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", "full", "full (the sizes of BENCHMARKS.md) or smoke (tiny sizes, one run, for CI)")
+	runs := fs.Int("runs", 0, "measured runs per benchmark (default: 5 in full mode, 1 in smoke mode)")
+	b2runs := fs.Int("b2-runs", 0, "measured runs of B2, the 1 GiB upload (default: -runs)")
+	only := fs.String("only", "", "comma-separated benchmarks to run, e.g. B1,B3 (default: all)")
+	out := fs.String("out", "", "also write the report into this Markdown file, between the bench markers (e.g. BENCHMARKS.md)")
+	workdir := fs.String("workdir", "", "keep wheels, bodies and index storage here instead of a removed temp dir")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var cfg config
+	switch *mode {
+	case "full":
+		cfg = fullConfig()
+	case "smoke":
+		cfg = smokeConfig()
+	default:
+		return fmt.Errorf("-mode %q: use full or smoke", *mode)
+	}
+	if *runs < 0 || *b2runs < 0 {
+		return errors.New("-runs and -b2-runs must be positive")
+	}
+	if *runs > 0 {
+		cfg.Runs = *runs
+	}
+	cfg.B2Runs = *b2runs
+	if *only != "" {
+		cfg.Only = strings.Split(*only, ",")
+	}
+	cfg.Workdir = *workdir
+
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := execute(ctx, cfg, root, stderr)
+	if rep != nil {
+		rep.Command = command(cfg, *out)
+		var buf bytes.Buffer
+		rep.writeMarkdown(&buf)
+		stdout.Write(buf.Bytes())
+		if *out != "" {
+			if werr := writeInto(*out, buf.String()); werr != nil {
+				return errors.Join(err, werr)
+			}
+		}
+	}
+	return err
+}
+
+// execute runs the harness for cfg and returns the report, even a partial one
+// alongside an error when some runs failed.
+func execute(ctx context.Context, cfg config, root string, log io.Writer) (*report, error) {
+	started := time.Now().UTC()
+	h, err := newHarness(ctx, cfg, root, log)
+	if err != nil {
+		return nil, err
+	}
+	defer h.close()
+	rep := &report{Config: cfg, Machine: describeMachine(ctx, h.tools, root)}
+	rep.Machine.Started = started.Format("2006-01-02 15:04 UTC")
+	rep.Results, err = h.runAll(ctx)
+	h.logf("done in %s", time.Since(started).Round(time.Second))
+	return rep, err
+}
+
+// command is the command line that reproduces a run.
+func command(cfg config, out string) string {
+	parts := []string{"go run ./bench -mode " + cfg.Mode, fmt.Sprintf("-runs %d", cfg.Runs)}
+	if cfg.B2Runs > 0 {
+		parts = append(parts, fmt.Sprintf("-b2-runs %d", cfg.B2Runs))
+	}
+	if len(cfg.Only) > 0 {
+		parts = append(parts, "-only "+strings.Join(cfg.Only, ","))
+	}
+	if out != "" {
+		parts = append(parts, "-out "+out)
+	}
+	return strings.Join(parts, " ")
+}
+
+// moduleRoot is the directory of the go.mod that holds cmd/goreleaser-pypi.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("run bench from inside the goreleaser-pypi module (go env GOMOD: %q, %v)", gomod, err)
+	}
+	return filepath.Dir(gomod), nil
+}
