@@ -1,0 +1,764 @@
+package upload
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caarlos0/log"
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+)
+
+// Defaults for Options.
+const (
+	DefaultConcurrency     = 4
+	DefaultStallTimeout    = 2 * time.Minute
+	DefaultResponseTimeout = 10 * time.Minute
+	DefaultRepositoryURL   = "https://upload.pypi.org/legacy/"
+)
+
+// Options configure a Publisher.
+type Options struct {
+	// RepositoryURL is the legacy upload endpoint, e.g.
+	// https://upload.pypi.org/legacy/. https, or http to a loopback host.
+	RepositoryURL string
+	// CheckURL is a simple index (PEP 503/691) read to find the files
+	// already on the index, like uv publish --check-url. Empty: the JSON API,
+	// then the simple API, of the index of RepositoryURL.
+	CheckURL string
+	// Credentials hands out the upload token. It is asked once per attempt,
+	// so a short-lived token is renewed during a long run. Required unless
+	// DryRun (a dry run never asks: minting spends a single-use identity).
+	Credentials credential.Source
+	// SkipExisting skips files the index already has with the same sha256.
+	// Without it, a file the index says exists is still compared by hash,
+	// so identical files never fail a re-run on indexes that reject them.
+	SkipExisting bool
+	// Concurrency bounds the uploads in flight (DefaultConcurrency when 0).
+	Concurrency int
+	// Retry bounds retries of transient failures (zero fields: DefaultRetryPolicy).
+	Retry RetryPolicy
+	// FailFast starts no new upload after the first failure.
+	FailFast bool
+	// DryRun sends no upload: it reads the index (without credentials) and
+	// reports what a real run would do.
+	DryRun bool
+	// StallTimeout aborts, and retries, an attempt that sent nothing for
+	// this long (DefaultStallTimeout when 0).
+	StallTimeout time.Duration
+	// ResponseTimeout bounds the wait for the index's answer once the body
+	// was sent: the index hashes and stores the file first
+	// (DefaultResponseTimeout when 0).
+	ResponseTimeout time.Duration
+	// Log receives progress (caarlos0/log; log.Log when nil). It never
+	// receives a secret.
+	Log log.Interface
+	// Progress, when not nil (a terminal), shows a live progress line for
+	// large files.
+	Progress io.Writer
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Transport replaces the HTTP transport (tests, custom proxies). Nil:
+	// keep-alive, HTTP/2 over TLS, proxy from the environment.
+	Transport http.RoundTripper
+}
+
+// Publisher uploads verified distributions to one index. It is safe for
+// concurrent use, though Upload already runs files concurrently.
+type Publisher struct {
+	opts      Options
+	retry     RetryPolicy
+	repo      *url.URL // where files are POSTed; the only host that sees credentials
+	index     *url.URL // read APIs and project pages
+	check     *url.URL // optional simple index
+	upload    *http.Client
+	read      *http.Client
+	log       log.Interface
+	userAgent string
+	progress  *progress
+
+	mu       sync.Mutex
+	listings map[string]*cachedListing // release → what the index listed before uploading
+	credOnce sync.Once
+}
+
+type cachedListing struct {
+	once sync.Once
+	l    *listing
+	err  error
+}
+
+// New validates opts and returns a Publisher. A plain http URL to a host
+// other than loopback is refused here, before any request.
+func New(opts Options) (*Publisher, error) {
+	if opts.RepositoryURL == "" {
+		opts.RepositoryURL = DefaultRepositoryURL
+	}
+	repo, err := ParseIndexURL(opts.RepositoryURL)
+	if err != nil {
+		return nil, err
+	}
+	p := &Publisher{
+		opts:      opts,
+		retry:     opts.Retry.withDefaults(),
+		repo:      repo,
+		index:     IndexURL(repo),
+		log:       opts.Log,
+		userAgent: opts.UserAgent,
+		listings:  map[string]*cachedListing{},
+	}
+	if opts.CheckURL != "" {
+		if p.check, err = ParseIndexURL(opts.CheckURL); err != nil {
+			return nil, fmt.Errorf("check URL: %w", err)
+		}
+	}
+	if opts.Credentials == nil && !opts.DryRun {
+		return nil, errors.New("no credentials: set PYPI_API_TOKEN or use trusted publishing")
+	}
+	if p.opts.Concurrency <= 0 {
+		p.opts.Concurrency = DefaultConcurrency
+	}
+	if p.opts.StallTimeout <= 0 {
+		p.opts.StallTimeout = DefaultStallTimeout
+	}
+	if p.opts.ResponseTimeout <= 0 {
+		p.opts.ResponseTimeout = DefaultResponseTimeout
+	}
+	if p.log == nil {
+		p.log = log.Log
+	}
+	if p.userAgent == "" {
+		p.userAgent = "goreleaser-pypi"
+	}
+	tr := opts.Transport
+	if tr == nil {
+		tr = newTransport(p.opts.Concurrency, p.opts.ResponseTimeout)
+	}
+	p.upload = &http.Client{
+		Transport: tr,
+		// Never follow a redirect on an upload: it would re-send the file
+		// and, to another host, the credentials. The answer is reported.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	p.read = &http.Client{
+		Transport: tr,
+		// Reads carry no credentials, so following redirects is safe; still,
+		// never from https down to plain http outside loopback.
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if req.URL.Scheme != "https" && !IsLoopback(req.URL.Hostname()) {
+				return fmt.Errorf("refusing a redirect to plain http: %s", req.URL)
+			}
+			return nil
+		},
+	}
+	return p, nil
+}
+
+// newTransport is tuned for large uploads: keep-alive connections for every
+// worker, HTTP/2 where the index offers it, large write buffers.
+func newTransport(concurrency int, responseTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   15 * time.Second,
+		MaxIdleConns:          2 * concurrency,
+		MaxIdleConnsPerHost:   concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: responseTimeout,
+		ExpectContinueTimeout: time.Second,
+		WriteBufferSize:       256 << 10,
+		ReadBufferSize:        64 << 10,
+	}
+}
+
+// RepositoryURL is the upload endpoint.
+func (p *Publisher) RepositoryURL() string { return p.repo.String() }
+
+// IndexURL is the base of the index's read APIs and project pages.
+func (p *Publisher) IndexURL() string { return p.index.String() }
+
+// Upload uploads dists (verified by dist.Check) and reports on every file.
+// Wheels go before sdists; the first file of each release goes alone, so the
+// index creates the release once, then the rest run concurrently. A failed
+// file does not stop the others unless FailFast. The error, when not nil,
+// aggregates every failure; the report is always returned.
+func (p *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Report, error) {
+	start := time.Now()
+	rep := &Report{
+		RepositoryURL: p.repo.String(),
+		IndexURL:      p.index.String(),
+		DryRun:        p.opts.DryRun,
+	}
+	if len(dists) == 0 {
+		rep.Duration = time.Since(start)
+		return rep, nil
+	}
+	order := uploadOrder(dists)
+	rep.Releases = releases(order, p.index)
+	leaders, followers := schedule(order)
+
+	p.progress = newProgress(p.opts.Progress)
+	defer p.progress.close()
+
+	results := make([]Result, len(order))
+	var stop atomic.Pointer[string] // why new uploads stopped
+	work := make(chan int, len(order))
+	fin := make(chan int, len(order))
+	var wg sync.WaitGroup
+	for range min(p.opts.Concurrency, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				switch {
+				case stop.Load() != nil:
+					results[i] = notAttempted(order[i], p.index, *stop.Load())
+				case ctx.Err() != nil:
+					results[i] = notAttempted(order[i], p.index, "interrupted")
+				default:
+					r, fatal := p.uploadOne(ctx, order[i])
+					results[i] = r
+					if fatal != "" {
+						stop.CompareAndSwap(nil, &fatal)
+					} else if r.Status == StatusFailed && p.opts.FailFast {
+						reason := "stopped after the first failure (fail-fast)"
+						stop.CompareAndSwap(nil, &reason)
+					}
+				}
+				p.logResult(results[i])
+				fin <- i
+			}
+		}()
+	}
+	for _, i := range leaders {
+		work <- i
+	}
+	for range order {
+		i := <-fin
+		for _, f := range followers[i] {
+			work <- f
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	rep.Files = results
+	rep.Duration = time.Since(start)
+	return rep, failures(results)
+}
+
+// uploadOrder is wheels first, then sdists (as uv does: an installer that
+// sees the release early should find a wheel), each in the order given.
+func uploadOrder(dists []*dist.Distribution) []*dist.Distribution {
+	order := append([]*dist.Distribution(nil), dists...)
+	sort.SliceStable(order, func(i, j int) bool {
+		return order[i].Type == dist.Wheel && order[j].Type != dist.Wheel
+	})
+	return order
+}
+
+// releaseKey identifies a release: normalized name and version.
+func releaseKey(d *dist.Distribution) string {
+	return NormalizeName(d.Metadata.Name()) + "\x00" + d.Metadata.Version()
+}
+
+// schedule picks the first file of each release (sent alone) and, for each,
+// the files that follow it once it is done.
+func schedule(order []*dist.Distribution) (leaders []int, followers map[int][]int) {
+	followers = map[int][]int{}
+	leaderOf := map[string]int{}
+	for i, d := range order {
+		k := releaseKey(d)
+		if l, ok := leaderOf[k]; ok {
+			followers[l] = append(followers[l], i)
+			continue
+		}
+		leaderOf[k] = i
+		leaders = append(leaders, i)
+	}
+	return leaders, followers
+}
+
+func releases(order []*dist.Distribution, index *url.URL) []Release {
+	var rs []Release
+	seen := map[string]bool{}
+	for _, d := range order {
+		if k := releaseKey(d); !seen[k] {
+			seen[k] = true
+			rs = append(rs, Release{Name: d.Metadata.Name(), Version: d.Metadata.Version(), URL: ProjectURL(index, d.Metadata.Name(), d.Metadata.Version())})
+		}
+	}
+	return rs
+}
+
+func newResult(d *dist.Distribution, index *url.URL) Result {
+	return Result{
+		File:       d.Path,
+		Filename:   d.Filename,
+		Name:       d.Metadata.Name(),
+		Version:    d.Metadata.Version(),
+		Type:       d.Type,
+		Size:       d.Size,
+		SHA256:     d.Digests.SHA256,
+		BLAKE2b256: d.Digests.BLAKE2b256,
+		URL:        ProjectURL(index, d.Metadata.Name(), d.Metadata.Version()),
+	}
+}
+
+// notAttemptedPrefix starts the error of a file that was never sent.
+const notAttemptedPrefix = "not attempted: "
+
+func notAttempted(d *dist.Distribution, index *url.URL, why string) Result {
+	r := newResult(d, index)
+	r.Status = StatusFailed
+	r.Error = d.Path + ": " + notAttemptedPrefix + why
+	return r
+}
+
+// failures aggregates the failed files: every real failure, then one line
+// for the files that were not attempted.
+func failures(results []Result) error {
+	var errs *multierror.Error
+	skipped := 0
+	var why string
+	for _, r := range results {
+		if r.Status != StatusFailed {
+			continue
+		}
+		if _, reason, ok := strings.Cut(r.Error, ": "+notAttemptedPrefix); ok {
+			skipped++
+			why = reason
+			continue
+		}
+		errs = multierror.Append(errs, errors.New(r.Error))
+	}
+	if skipped > 0 {
+		errs = multierror.Append(errs, fmt.Errorf("%d more file(s) not attempted: %s", skipped, why))
+	}
+	return errs.ErrorOrNil()
+}
+
+// logResult prints one line per file as it completes.
+func (p *Publisher) logResult(r Result) {
+	p.progress.pause(func() {
+		e := p.log.WithField("file", r.Filename)
+		switch r.Status {
+		case StatusUploaded:
+			e = e.WithField("size", HumanSize(r.Size)).WithField("took", r.Duration.Round(time.Millisecond))
+			if r.Attempts > 1 {
+				e = e.WithField("attempts", r.Attempts)
+			}
+			if r.Reason != "" {
+				e = e.WithField("note", r.Reason)
+			}
+			e.Info("uploaded")
+		case StatusSkipped:
+			e.WithField("reason", r.Reason).Info("skipped")
+		case StatusWouldUpload:
+			e = e.WithField("size", HumanSize(r.Size))
+			if r.Reason != "" {
+				e = e.WithField("note", r.Reason)
+			}
+			e.Info("would upload")
+		default:
+			e.WithField("error", strings.TrimPrefix(r.Error, r.File+": ")).Error("failed")
+		}
+	})
+}
+
+// existence is what the index says about a local file.
+type existence int
+
+const (
+	unknown   existence = iota // the index could not be read, or lists the file without a sha256
+	absent                     // the index lists the release's files, and not this one
+	identical                  // same name, same sha256
+	different                  // same name, other content
+)
+
+// lookup reads the index (once per release and run when cached) and compares.
+func (p *Publisher) lookup(ctx context.Context, d *dist.Distribution, cached bool) (existence, remoteFile, string, error) {
+	var l *listing
+	var err error
+	if cached {
+		k := releaseKey(d)
+		p.mu.Lock()
+		c, ok := p.listings[k]
+		if !ok {
+			c = &cachedListing{}
+			p.listings[k] = c
+		}
+		p.mu.Unlock()
+		c.once.Do(func() { c.l, c.err = p.readIndex(ctx, d.Metadata.Name(), d.Metadata.Version()) })
+		l, err = c.l, c.err
+	} else {
+		l, err = p.readIndex(ctx, d.Metadata.Name(), d.Metadata.Version())
+	}
+	if err != nil {
+		return unknown, remoteFile{}, "", err
+	}
+	rf, ok := l.files[d.Filename]
+	switch {
+	case !ok:
+		return absent, rf, l.source, nil
+	case rf.SHA256 == "":
+		return unknown, rf, l.source, fmt.Errorf("%s lists %s without a sha256", l.source, d.Filename)
+	case strings.EqualFold(rf.SHA256, d.Digests.SHA256):
+		return identical, rf, l.source, nil
+	}
+	return different, rf, l.source, nil
+}
+
+// conflictError is a different file under the same name on the index.
+func (p *Publisher) conflictError(d *dist.Distribution, rf remoteFile, source string) error {
+	return fmt.Errorf("%s: a different file named %s is already on %s (local sha256 %s, index sha256 %s, read from %s); "+
+		"PyPI never allows re-using a file name, even after a deletion: bump the version and build again",
+		d.Path, d.Filename, p.index, d.Digests.SHA256, rf.SHA256, source)
+}
+
+// Reasons shown for skipped files.
+const (
+	reasonIdentical  = "identical file already on the index"
+	reasonTextExists = "the index says the file already exists (its hashes could not be read to compare)"
+	noteLanded       = "an earlier attempt had already stored it"
+)
+
+// uploadOne runs the whole life of one file: the existing-file check, the
+// attempts and their retries. fatal is not empty when the failure stops the
+// run (no credentials), as every other file would fail the same way.
+func (p *Publisher) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, fatal string) {
+	start := time.Now()
+	res = newResult(d, p.index)
+	defer func() { res.Duration = time.Since(start) }()
+	fail := func(err error) (Result, string) {
+		res.Status, res.Error = StatusFailed, err.Error()
+		return res, ""
+	}
+
+	if p.opts.SkipExisting || p.opts.DryRun {
+		st, rf, src, err := p.lookup(ctx, d, true)
+		switch st {
+		case identical:
+			res.Status, res.Reason = StatusSkipped, reasonIdentical
+			return res, ""
+		case different:
+			return fail(p.conflictError(d, rf, src))
+		case unknown:
+			p.log.WithField("file", d.Filename).WithError(err).Debug("could not compare with the index")
+		}
+	}
+	if p.opts.DryRun {
+		res.Status = StatusWouldUpload
+		return res, ""
+	}
+
+	f, err := newForm(d)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", d.Path, err))
+	}
+	fp := p.progress.track(d.Size)
+	defer fp.done()
+
+	tries := 0 // attempts counted against the retry policy
+	reauthed := false
+	for {
+		tok, err := p.opts.Credentials.Token(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fail(fmt.Errorf("%s: interrupted: %w", d.Path, context.Cause(ctx)))
+			}
+			r, _ := fail(fmt.Errorf("%s: no upload credentials: %w", d.Path, err))
+			return r, "no upload credentials (see the first error)"
+		}
+		p.credOnce.Do(func() { p.log.WithField("source", tok.Origin).Debug("using credentials") })
+		tries++
+		res.Attempts++
+		fp.restart()
+		ans, err := p.post(ctx, f, tok, fp)
+
+		var lastErr error
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return fail(fmt.Errorf("%s: interrupted: %w", d.Path, context.Cause(ctx)))
+			}
+			if fe := (fatalError{}); errors.As(err, &fe) {
+				return fail(fe.err) // names the file already
+			}
+			if !retryableError(err) {
+				return fail(fmt.Errorf("%s: uploading to %s: %w", d.Path, p.repo, err))
+			}
+			lastErr = fmt.Errorf("uploading to %s: %w", p.repo, err)
+		case ans.code >= 200 && ans.code < 300:
+			res.Status = StatusUploaded
+			return res, ""
+		case ans.code >= 300 && ans.code < 400:
+			return fail(fmt.Errorf("%s: %w", d.Path, p.redirectError(ans)))
+		case ans.code == http.StatusForbidden && strings.Contains(strings.ToLower(ans.text()), "token is expired") && !reauthed:
+			// A token can expire during a long run: get a fresh one, once.
+			if inv, ok := p.opts.Credentials.(credential.Invalidator); ok {
+				inv.Invalidate(tok)
+			}
+			reauthed = true
+			tries--
+			p.progress.pause(func() {
+				p.log.WithField("file", d.Filename).Warn("the index says the token expired; retrying with a fresh one")
+			})
+			continue
+		case alreadyExists(ans):
+			return p.afterExists(ctx, d, ans, tries, res)
+		case retryableStatus(ans.code):
+			lastErr = fmt.Errorf("%s answered %s", p.repo, ans.status)
+			if ra, ok := retryAfter(ans.header, time.Now()); ok {
+				wait = min(ra, p.retry.MaxDelay)
+			}
+		default:
+			return fail(fmt.Errorf("%s: upload refused by %s: %s", d.Path, p.repo, ans.status))
+		}
+
+		// A transient failure: wait and try again, within the policy.
+		if wait == 0 {
+			wait = p.retry.backoff(tries)
+		}
+		if tries >= p.retry.Attempts {
+			return fail(fmt.Errorf("%s: gave up after %d attempts: %w", d.Path, res.Attempts, lastErr))
+		}
+		if elapsed := time.Since(start); elapsed+wait > p.retry.MaxElapsed {
+			return fail(fmt.Errorf("%s: gave up after %d attempts in %s (retry time limit %s): %w",
+				d.Path, res.Attempts, elapsed.Round(time.Second), p.retry.MaxElapsed, lastErr))
+		}
+		p.progress.pause(func() {
+			p.log.WithField("file", d.Filename).WithField("attempt", tries).WithField("retry_in", wait.Round(time.Millisecond)).
+				WithError(lastErr).Warn("upload failed, retrying")
+		})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fail(fmt.Errorf("%s: interrupted while waiting to retry: %w (last error: %v)", d.Path, context.Cause(ctx), lastErr))
+		case <-t.C:
+		}
+	}
+}
+
+// afterExists settles an "already exists" answer by reading the index:
+// identical content is success (skipped, or uploaded when an earlier attempt
+// of this run landed), different content is a clear failure. Text matching
+// decides only when the index cannot be read.
+func (p *Publisher) afterExists(ctx context.Context, d *dist.Distribution, ans *answer, tries int, res Result) (Result, string) {
+	st, rf, src, err := p.lookup(ctx, d, false)
+	switch st {
+	case identical:
+		if tries > 1 {
+			res.Status, res.Reason = StatusUploaded, noteLanded
+		} else {
+			res.Status, res.Reason = StatusSkipped, reasonIdentical
+		}
+		return res, ""
+	case different:
+		res.Status, res.Error = StatusFailed, p.conflictError(d, rf, src).Error()
+		return res, ""
+	case absent:
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("%s: upload refused by %s: %s; the index does not list a file named %s (read from %s): "+
+			"it may have been deleted, and PyPI never allows re-using a file name: bump the version and build again",
+			d.Path, p.repo, ans.status, d.Filename, src)
+		return res, ""
+	}
+	if p.opts.SkipExisting {
+		p.log.WithField("file", d.Filename).WithError(err).Debug("could not compare with the index")
+		res.Status, res.Reason = StatusSkipped, reasonTextExists
+		return res, ""
+	}
+	res.Status = StatusFailed
+	res.Error = fmt.Sprintf("%s: upload refused by %s: %s (could not read the index to compare hashes: %v; "+
+		"if this very file is already there, enable skip-existing)", d.Path, p.repo, ans.status, err)
+	return res, ""
+}
+
+// answer is the index's reply to an upload.
+type answer struct {
+	code     int
+	status   string // "<code> <message>", the most specific message available
+	body     string // the body as text (bounded)
+	header   http.Header
+	location string
+}
+
+// text is everything the answer says, for matching.
+func (a *answer) text() string { return a.status + " " + a.body }
+
+// alreadyExists recognises "this file is already there" from indexes whose
+// listing cannot be read, the way twine does: 409 (pypiserver), 400 "already
+// exist(s)" (Warehouse, Artifact Registry), 400 "updating asset" (Nexus), 403
+// "overwrite artifact" (Artifactory), 400 "already been taken" (GitLab).
+func alreadyExists(a *answer) bool {
+	t := strings.ToLower(a.text())
+	switch a.code {
+	case http.StatusConflict:
+		return true
+	case http.StatusBadRequest:
+		return strings.Contains(t, "already exist") || strings.Contains(t, "updating asset") || strings.Contains(t, "already been taken")
+	case http.StatusForbidden:
+		return strings.Contains(t, "overwrite artifact")
+	}
+	return false
+}
+
+// errStalled cancels an attempt that stopped making progress.
+var errStalled = errors.New("no upload progress")
+
+// post sends one attempt. An error is a transport failure (or a file that
+// cannot be read); any HTTP answer is returned as an answer.
+func (p *Publisher) post(ctx context.Context, f *form, tok *credential.Token, fp *fileProgress) (*answer, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	total := f.Len()
+	var last atomic.Int64
+	var sent atomic.Int64
+	last.Store(time.Now().UnixNano())
+	onRead := func(n int) {
+		last.Store(time.Now().UnixNano())
+		sent.Add(int64(n))
+		fp.read(n)
+	}
+	body, err := f.open(onRead)
+	if err != nil {
+		return nil, fatalError{err}
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, p.repo.String(), body)
+	if err != nil {
+		body.Close()
+		return nil, fatalError{err}
+	}
+	req.ContentLength = total
+	req.GetBody = func() (io.ReadCloser, error) {
+		// The transport replays the body on its own retries (a reused
+		// connection that turned out closed, HTTP/2 GOAWAY).
+		sent.Store(0)
+		fp.restart()
+		return f.open(onRead)
+	}
+	req.Header.Set("Content-Type", f.contentType)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", p.userAgent)
+	req.SetBasicAuth("__token__", tok.Value)
+
+	// The watchdog cancels the attempt when the body stops moving; once the
+	// body is sent, ResponseTimeout bounds the wait.
+	stall := p.opts.StallTimeout
+	watch := make(chan struct{})
+	var watching sync.WaitGroup
+	watching.Add(1)
+	go func() {
+		defer watching.Done()
+		t := time.NewTicker(max(min(stall/4, time.Second), time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-watch:
+				return
+			case <-t.C:
+				if sent.Load() < total && time.Since(time.Unix(0, last.Load())) > stall {
+					cancel(fmt.Errorf("%w for %s", errStalled, stall))
+					return
+				}
+			}
+		}
+	}()
+	resp, err := p.upload.Do(req)
+	close(watch)
+	watching.Wait()
+	if err != nil {
+		if cause := context.Cause(actx); errors.Is(cause, errStalled) && ctx.Err() == nil {
+			return nil, cause
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw := readBounded(resp.Body, maxErrorBody)
+	a := &answer{
+		code:     resp.StatusCode,
+		header:   resp.Header,
+		location: resp.Header.Get("Location"),
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		a.status = redact(statusLine(resp, raw), tok)
+		a.body = redact(clip(bodyText(resp.Header.Get("Content-Type"), raw)), tok)
+	}
+	return a, nil
+}
+
+// redact removes the token from text an index sent back.
+func redact(s string, tok *credential.Token) string {
+	if tok == nil || len(tok.Value) < 8 {
+		return s
+	}
+	return strings.ReplaceAll(s, tok.Value, "[redacted]")
+}
+
+// fatalError is a failure that a retry cannot fix (the file cannot be read).
+type fatalError struct{ err error }
+
+func (e fatalError) Error() string { return e.err.Error() }
+func (e fatalError) Unwrap() error { return e.err }
+
+// retryableError reports whether a transport failure may go away: connection
+// errors and timeouts do; a file that cannot be read, or a certificate the
+// system does not trust, do not.
+func retryableError(err error) bool {
+	var fe fatalError
+	if errors.As(err, &fe) {
+		return false
+	}
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) {
+		return false
+	}
+	return true
+}
+
+// redirectError explains a redirect answered to an upload, which is never
+// followed: following it would re-send the file and the credentials.
+func (p *Publisher) redirectError(a *answer) error {
+	status := fmt.Sprintf("%d %s", a.code, http.StatusText(a.code))
+	if a.location == "" {
+		return fmt.Errorf("the index answered %s without a Location; uploads never follow redirects: check the repository URL %s", status, p.repo)
+	}
+	loc := a.location
+	if u, err := p.repo.Parse(a.location); err == nil {
+		loc = u.String()
+	}
+	if loc == p.repo.String()+"/" {
+		return fmt.Errorf("the index answered %s to %s: use the repository URL with a trailing slash: %s", status, loc, loc)
+	}
+	return fmt.Errorf("the index answered %s to %s; uploads never follow redirects (they would send your credentials on): "+
+		"if that is where the index lives, use it as the repository URL", status, loc)
+}

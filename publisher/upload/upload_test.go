@@ -1,0 +1,807 @@
+package upload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+)
+
+// fastRetry keeps retry tests quick.
+var fastRetry = RetryPolicy{Attempts: 4, Delay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}
+
+func newPublisher(t *testing.T, idx *fakeIndex, mod func(*Options)) (*Publisher, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	opts := Options{
+		RepositoryURL: idx.repositoryURL(),
+		Credentials:   credential.Static(idx.token, "test"),
+		Retry:         fastRetry,
+		Log:           log.New(&logs),
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	p, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, &logs
+}
+
+// release builds a release with a few wheels and an sdist.
+func release(t *testing.T, name, version string, wheels int) []*dist.Distribution {
+	dir := t.TempDir()
+	var ds []*dist.Distribution
+	fn := strings.ReplaceAll(NormalizeName(name), "-", "_")
+	// The sdist first: the uploader must still send wheels before it.
+	ds = append(ds, makeDist(t, dir, fn+"-"+version+".tar.gz", name, version, []byte("sdist of "+name+version)))
+	for i := range wheels {
+		tag := fmt.Sprintf("cp3%d-cp3%d-manylinux_2_17_x86_64", 10+i, 10+i)
+		ds = append(ds, makeDist(t, dir, fn+"-"+version+"-"+tag+".whl", name, version, bytes.Repeat([]byte{byte(i)}, 1000+i)))
+	}
+	return ds
+}
+
+func TestUploadStreamsEveryField(t *testing.T) {
+	idx := newFakeIndex(t)
+	p, _ := newPublisher(t, idx, nil)
+	ds := release(t, "Demo.Pkg", "1.0", 2)
+	rep, err := p.Upload(context.Background(), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Summary(); s.Uploaded != 3 || s.Failed != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	if len(idx.files) != 3 {
+		t.Fatalf("index holds %d files", len(idx.files))
+	}
+	for _, u := range idx.uploads {
+		if u.contentLength <= 0 || len(u.transferEncoding) != 0 {
+			t.Errorf("%s: Content-Length %d, Transfer-Encoding %v: want a known length, not chunked", u.filename, u.contentLength, u.transferEncoding)
+		}
+		if u.accept != "application/json" {
+			t.Errorf("Accept %q", u.accept)
+		}
+		if last := u.fields[len(u.fields)-1]; last != "content" {
+			t.Errorf("last part %q, want content", last)
+		}
+		if u.contentType != "application/octet-stream" {
+			t.Errorf("content part type %q", u.contentType)
+		}
+		for _, f := range []string{":action", "protocol_version", "name", "version", "filetype", "pyversion", "metadata_version", "sha256_digest", "blake2_256_digest", "summary", "description"} {
+			if len(u.values[f]) != 1 {
+				t.Errorf("%s: field %s sent %d times", u.filename, f, len(u.values[f]))
+			}
+		}
+		if got := u.values["classifiers"]; len(got) != 2 {
+			t.Errorf("classifiers %q", got)
+		}
+		if u.values["name"][0] != "Demo.Pkg" || u.values[":action"][0] != "file_upload" || u.values["protocol_version"][0] != "1" {
+			t.Errorf("identity fields %v", u.values)
+		}
+	}
+	// Results follow the upload order: wheels, then the sdist.
+	if rep.Files[len(rep.Files)-1].Type != dist.Sdist {
+		t.Errorf("sdist not last: %+v", rep.Files)
+	}
+	if got := rep.Releases[0].URL; got != idx.srv.URL+"/project/demo-pkg/1.0/" {
+		t.Errorf("release URL %s", got)
+	}
+}
+
+func TestFormLengthIsExact(t *testing.T) {
+	d := makeDist(t, t.TempDir(), "x-1.0-py3-none-any.whl", "x", "1.0", bytes.Repeat([]byte("ab"), 5000))
+	f, err := newForm(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := f.open(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	b, _ := io.ReadAll(body)
+	if int64(len(b)) != f.Len() {
+		t.Fatalf("body is %d bytes, Len says %d", len(b), f.Len())
+	}
+	if !bytes.HasSuffix(b, []byte("--\r\n")) || !bytes.Contains(b, []byte(`filename="x-1.0-py3-none-any.whl"`)) {
+		t.Fatalf("unexpected body tail %q", b[len(b)-80:])
+	}
+}
+
+func TestWheelsFirstReleaseLeaderAloneConcurrencyBounded(t *testing.T) {
+	idx := newFakeIndex(t)
+	// Slow every upload a little so overlaps are visible.
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		time.Sleep(20 * time.Millisecond)
+		return false
+	}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 2 })
+	ds := release(t, "demo", "2.0", 5)
+	if _, err := p.Upload(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	ups := idx.uploads
+	if len(ups) != 6 {
+		t.Fatalf("%d uploads", len(ups))
+	}
+	first := ups[0]
+	for _, u := range ups[1:] {
+		if u.start.Before(first.end) {
+			t.Errorf("%s started before the first file of the release was stored", u.filename)
+		}
+	}
+	if !strings.HasSuffix(first.filename, ".whl") {
+		t.Errorf("first upload %s, want a wheel", first.filename)
+	}
+	// The sdist starts after every wheel has started.
+	var sdistStart time.Time
+	for _, u := range ups {
+		if strings.HasSuffix(u.filename, ".tar.gz") {
+			sdistStart = u.start
+		}
+	}
+	for _, u := range ups {
+		if strings.HasSuffix(u.filename, ".whl") && u.start.After(sdistStart) {
+			t.Errorf("wheel %s started after the sdist", u.filename)
+		}
+	}
+	if m := idx.maxFlight.Load(); m != 2 {
+		t.Errorf("max uploads in flight %d, want 2", m)
+	}
+}
+
+func TestRetriesTransientFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"503", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		}},
+		{"429 with Retry-After", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600") // capped at MaxDelay
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		}},
+		{"connection dropped mid-body", func(w http.ResponseWriter, r *http.Request) {
+			io.CopyN(io.Discard, r.Body, 100)
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx := newFakeIndex(t)
+			idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+				if n <= 2 {
+					tc.fault(w, r)
+					return true
+				}
+				return false
+			}
+			p, logs := newPublisher(t, idx, nil)
+			ds := release(t, "demo", "1.0", 0)
+			start := time.Now()
+			rep, err := p.Upload(context.Background(), ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("took %s: Retry-After not capped?", time.Since(start))
+			}
+			if r := rep.Files[0]; r.Status != StatusUploaded || r.Attempts != 3 {
+				t.Errorf("result %+v", r)
+			}
+			if len(idx.files) != 1 {
+				t.Errorf("index holds %d files", len(idx.files))
+			}
+			if !strings.Contains(logs.String(), "retrying") {
+				t.Errorf("no retry logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestGivesUpAfterAttempts(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		http.Error(w, "upstream down", http.StatusBadGateway)
+		return true
+	}
+	p, _ := newPublisher(t, idx, nil)
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 0))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	r := rep.Files[0]
+	if r.Status != StatusFailed || r.Attempts != fastRetry.Attempts || idx.posts.Load() != int64(fastRetry.Attempts) {
+		t.Fatalf("result %+v, posts %d", r, idx.posts.Load())
+	}
+	if !strings.Contains(r.Error, "gave up after 4 attempts") || !strings.Contains(r.Error, "502 upstream down") {
+		t.Errorf("error %q", r.Error)
+	}
+}
+
+func TestNeverRetriesOther4xx(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		writeReason(w, http.StatusBadRequest, "'dog' is invalid for 'version'. See https://packaging.python.org/specifications/core-metadata for more information.")
+		return true
+	}
+	p, _ := newPublisher(t, idx, nil)
+	ds := release(t, "demo", "1.0", 0)
+	rep, err := p.Upload(context.Background(), ds)
+	if err == nil || idx.posts.Load() != 1 {
+		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	}
+	want := ds[0].Path + ": upload refused by " + idx.repositoryURL() + ": 400 'dog' is invalid for 'version'. See https://packaging.python.org/specifications/core-metadata for more information."
+	if rep.Files[0].Error != want {
+		t.Errorf("error\n got %q\nwant %q", rep.Files[0].Error, want)
+	}
+}
+
+func TestLandedAttemptCountedOnce(t *testing.T) {
+	for _, conflict := range []bool{false, true} {
+		t.Run(map[bool]string{false: "index answers 200 to identical", true: "index answers 409 to identical"}[conflict], func(t *testing.T) {
+			idx := newFakeIndex(t)
+			idx.identicalIsConflict = conflict
+			// The first attempt is stored, but its answer never arrives.
+			idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+				if n == 1 {
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.Close()
+					return true
+				}
+				return false
+			}
+			p, _ := newPublisher(t, idx, nil)
+			rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Files[0]
+			if r.Status != StatusUploaded || r.Attempts != 2 {
+				t.Errorf("result %+v", r)
+			}
+			if conflict && r.Reason != noteLanded {
+				t.Errorf("reason %q", r.Reason)
+			}
+			if len(idx.files) != 1 {
+				t.Errorf("index holds %d files", len(idx.files))
+			}
+		})
+	}
+}
+
+func TestSkipExisting(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		check func(idx *fakeIndex) string // the CheckURL
+	}{
+		{"JSON API", func(*fakeIndex) string { return "" }},
+		{"simple JSON via check URL", func(idx *fakeIndex) string { return idx.srv.URL + "/simple/" }},
+		{"simple HTML via check URL", func(idx *fakeIndex) string { return idx.srv.URL + "/simple/?html=1" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx := newFakeIndex(t)
+			ds := release(t, "Demo_Pkg", "1.0", 2)
+			p, _ := newPublisher(t, idx, nil)
+			if _, err := p.Upload(context.Background(), ds); err != nil {
+				t.Fatal(err)
+			}
+			posts := idx.posts.Load()
+
+			p, logs := newPublisher(t, idx, func(o *Options) { o.SkipExisting = true; o.CheckURL = tc.check(idx) })
+			rep, err := p.Upload(context.Background(), ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idx.posts.Load() != posts {
+				t.Errorf("re-run uploaded %d files", idx.posts.Load()-posts)
+			}
+			for _, r := range rep.Files {
+				if r.Status != StatusSkipped || r.Reason != reasonIdentical {
+					t.Errorf("%s: %s %q", r.Filename, r.Status, r.Reason)
+				}
+			}
+			if !strings.Contains(logs.String(), "skipped") {
+				t.Errorf("logs:\n%s", logs)
+			}
+			// One read per release, not per file.
+			if n := len(idx.reads); n != 1 {
+				t.Errorf("%d index reads: %v", n, idx.reads)
+			}
+		})
+	}
+}
+
+func TestDifferentContentUnderExistingName(t *testing.T) {
+	for _, skip := range []bool{true, false} {
+		t.Run(map[bool]string{true: "skip-existing", false: "plain"}[skip], func(t *testing.T) {
+			idx := newFakeIndex(t)
+			dir := t.TempDir()
+			old := makeDist(t, dir, "demo-1.0-py3-none-any.whl", "demo", "1.0", []byte("old content"))
+			p, _ := newPublisher(t, idx, nil)
+			if _, err := p.Upload(context.Background(), []*dist.Distribution{old}); err != nil {
+				t.Fatal(err)
+			}
+			changed := makeDist(t, dir, "demo-1.0-py3-none-any.whl", "demo", "1.0", []byte("new content"))
+			p, _ = newPublisher(t, idx, func(o *Options) { o.SkipExisting = skip })
+			rep, err := p.Upload(context.Background(), []*dist.Distribution{changed})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			msg := rep.Files[0].Error
+			for _, want := range []string{changed.Path, "a different file named demo-1.0-py3-none-any.whl", changed.Digests.SHA256, old.Digests.SHA256, "never allows re-using a file name", "bump the version"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if skip && idx.posts.Load() != 1 {
+				t.Errorf("skip-existing still uploaded the changed file")
+			}
+		})
+	}
+}
+
+func TestAlreadyExistsWithoutReadableIndex(t *testing.T) {
+	for _, skip := range []bool{true, false} {
+		idx := newFakeIndex(t)
+		idx.noReadAPI = true
+		idx.identicalIsConflict = true
+		ds := release(t, "demo", "1.0", 0)
+		p, _ := newPublisher(t, idx, nil)
+		if _, err := p.Upload(context.Background(), ds); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = newPublisher(t, idx, func(o *Options) { o.SkipExisting = skip })
+		rep, err := p.Upload(context.Background(), ds)
+		r := rep.Files[0]
+		if skip {
+			if err != nil || r.Status != StatusSkipped || r.Reason != reasonTextExists {
+				t.Errorf("skip: err %v, result %+v", err, r)
+			}
+		} else if err == nil || !strings.Contains(r.Error, "409 File already exists") || !strings.Contains(r.Error, "skip-existing") {
+			t.Errorf("no skip: err %v, result %+v", err, r)
+		}
+	}
+}
+
+func TestRedirectIsNeverFollowed(t *testing.T) {
+	var otherHits atomic.Int64
+	var sawAuth atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			sawAuth.Store(true)
+		}
+	}))
+	defer other.Close()
+
+	idx := newFakeIndex(t)
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		http.Redirect(w, r, other.URL+"/legacy/", http.StatusTemporaryRedirect)
+		return true
+	}
+	p, _ := newPublisher(t, idx, nil)
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 0))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if otherHits.Load() != 0 || sawAuth.Load() {
+		t.Fatalf("the redirect target got %d requests (auth: %v)", otherHits.Load(), sawAuth.Load())
+	}
+	if msg := rep.Files[0].Error; !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.URL+"/legacy/") {
+		t.Errorf("error %q", msg)
+	}
+	if idx.posts.Load() != 1 {
+		t.Errorf("%d posts: a redirect must not be retried", idx.posts.Load())
+	}
+}
+
+func TestRedirectTrailingSlashHint(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool { return false }
+	mux := http.NewServeMux()
+	mux.HandleFunc("/legacy", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/legacy/", http.StatusPermanentRedirect)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p, err := New(Options{RepositoryURL: srv.URL + "/legacy", Credentials: credential.Static("pypi-x", "test"), Log: log.New(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := p.Upload(context.Background(), release(t, "demo", "1.0", 0))
+	want := "the index answered 308 Permanent Redirect to " + srv.URL + "/legacy/: use the repository URL with a trailing slash: " + srv.URL + "/legacy/"
+	if msg := rep.Files[0].Error; !strings.Contains(msg, want) {
+		t.Errorf("error\n got %q\nwant %q", msg, want)
+	}
+}
+
+// countingTransport counts requests and sends none.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return nil, io.EOF
+}
+
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	tr := &countingTransport{}
+	for _, u := range []string{"http://upload.example.com/legacy/", "http://10.0.0.1/legacy/", "http://[2001:db8::1]/legacy/", "ftp://example.com/"} {
+		_, err := New(Options{RepositoryURL: u, Credentials: credential.Static("pypi-x", "t"), Transport: tr})
+		if err == nil || !strings.Contains(err.Error(), u) || (strings.HasPrefix(u, "http:") && !strings.Contains(err.Error(), "use https")) {
+			t.Errorf("%s: err %v", u, err)
+		}
+	}
+	_, err := New(Options{RepositoryURL: "https://example.com/legacy/", CheckURL: "http://example.com/simple/", Credentials: credential.Static("pypi-x", "t"), Transport: tr})
+	if err == nil {
+		t.Error("plain http check URL accepted")
+	}
+	if tr.n.Load() != 0 {
+		t.Errorf("%d requests sent", tr.n.Load())
+	}
+	for _, u := range []string{"http://127.0.0.1:8080/legacy/", "http://localhost/legacy/", "http://[::1]:9/legacy/", "http://127.5.5.5/", "https://upload.pypi.org/legacy/"} {
+		if _, err := New(Options{RepositoryURL: u, Credentials: credential.Static("pypi-x", "t"), Transport: tr}); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if _, err := New(Options{RepositoryURL: "https://__token__:pypi-secret@upload.pypi.org/legacy/", Credentials: credential.Static("pypi-x", "t")}); err == nil || strings.Contains(err.Error(), "pypi-secret") {
+		t.Errorf("credentials in URL: %v", err)
+	}
+}
+
+func TestExpiredTokenIsRenewedOnce(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.token = "pypi-fresh"
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if user, pass, _ := r.BasicAuth(); user == "__token__" && pass == "pypi-stale" {
+			writeReason(w, http.StatusForbidden, "Invalid API Token: token is expired")
+			return true
+		}
+		return false
+	}
+	src := &rotatingSource{values: []string{"pypi-stale", "pypi-fresh"}}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Credentials = src })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.invalidated != 1 {
+		t.Errorf("invalidated %d times", src.invalidated)
+	}
+	if rep.Summary().Uploaded != 2 {
+		t.Errorf("%+v", rep.Summary())
+	}
+
+	// A token that stays expired fails after one renewal, with the index's words.
+	idx2 := newFakeIndex(t)
+	idx2.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		writeReason(w, http.StatusForbidden, "Invalid API Token: token is expired")
+		return true
+	}
+	src2 := &rotatingSource{values: []string{"pypi-a", "pypi-b", "pypi-c"}}
+	p2, _ := newPublisher(t, idx2, func(o *Options) { o.Credentials = src2 })
+	rep2, err := p2.Upload(context.Background(), release(t, "demo", "1.0", 0))
+	if err == nil || idx2.posts.Load() != 2 || !strings.Contains(rep2.Files[0].Error, "403 Invalid API Token: token is expired") {
+		t.Errorf("err %v, posts %d, %+v", err, idx2.posts.Load(), rep2.Files[0])
+	}
+	if strings.Contains(rep2.Files[0].Error, "pypi-") {
+		t.Errorf("token leaked: %s", rep2.Files[0].Error)
+	}
+}
+
+func TestCredentialFailureStopsTheRun(t *testing.T) {
+	idx := newFakeIndex(t)
+	src := credential.SourceFunc(func(context.Context) (*credential.Token, error) {
+		return nil, io.ErrUnexpectedEOF
+	})
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Credentials = src; o.Concurrency = 1 })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3))
+	if err == nil || idx.posts.Load() != 0 {
+		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	}
+	if !strings.Contains(err.Error(), "no upload credentials: unexpected EOF") || !strings.Contains(err.Error(), "3 more file(s) not attempted") {
+		t.Errorf("error: %v", err)
+	}
+	if rep.Summary().Failed != 4 {
+		t.Errorf("%+v", rep.Summary())
+	}
+}
+
+func TestFailFast(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		http.Error(w, "The user 'x' isn't allowed to upload to project 'demo'.", http.StatusForbidden)
+		return true
+	}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.FailFast = true })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3))
+	if err == nil || idx.posts.Load() != 1 {
+		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	}
+	if s := rep.Summary(); s.Failed != 4 {
+		t.Errorf("%+v", s)
+	}
+	if !strings.Contains(err.Error(), "not attempted: stopped after the first failure") {
+		t.Errorf("%v", err)
+	}
+
+	// Without fail-fast every file is tried.
+	idx.posts.Store(0)
+	p, _ = newPublisher(t, idx, nil)
+	if _, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3)); err == nil || idx.posts.Load() != 4 {
+		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	}
+}
+
+func TestStalledUploadIsRetried(t *testing.T) {
+	idx := newFakeIndex(t)
+	release := make(chan struct{})
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n == 1 {
+			// Read nothing and hold the connection: the client's writes stop moving.
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
+			return true
+		}
+		return false
+	}
+	dir := t.TempDir()
+	// Bigger than the socket buffers, so that the writes block.
+	d := makeDist(t, dir, "demo-1.0-py3-none-any.whl", "demo", "1.0", bytes.Repeat([]byte("x"), 32<<20))
+	p, _ := newPublisher(t, idx, func(o *Options) { o.StallTimeout = 200 * time.Millisecond })
+	start := time.Now()
+	rep, err := p.Upload(context.Background(), []*dist.Distribution{d})
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files[0].Attempts != 2 || time.Since(start) > 4*time.Second {
+		t.Errorf("%+v after %s", rep.Files[0], time.Since(start))
+	}
+}
+
+func TestDryRunSendsNothing(t *testing.T) {
+	idx := newFakeIndex(t)
+	ds := release(t, "demo", "1.0", 1)
+	p, _ := newPublisher(t, idx, nil)
+	if _, err := p.Upload(context.Background(), ds[:1]); err != nil {
+		t.Fatal(err)
+	}
+	p, logs := newPublisher(t, idx, func(o *Options) { o.DryRun = true; o.Credentials = nil })
+	rep, err := p.Upload(context.Background(), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.posts.Load() != 1 {
+		t.Errorf("dry run posted")
+	}
+	s := rep.Summary()
+	if s.WouldUpload != 1 || s.Skipped != 1 || !rep.DryRun {
+		t.Errorf("%+v\n%s", s, logs)
+	}
+}
+
+func TestIndexMessages(t *testing.T) {
+	mk := func(status string, code int, ctype, body string) *http.Response {
+		return &http.Response{Status: status, StatusCode: code, Header: http.Header{"Content-Type": {ctype}}}
+	}
+	for _, tc := range []struct {
+		resp *http.Response
+		body string
+		want string
+	}{
+		{mk("400 Bad Request", 400, "application/json", ""), `{"message":"x","code":"400 File already exists ('a.whl', with blake2_256 hash 'ab').","title":"Bad Request"}`, "400 File already exists ('a.whl', with blake2_256 hash 'ab')."},
+		{mk("400 Unknown protocol version.", 400, "text/html", ""), "<html><title>400 Unknown protocol version.</title></html>", "400 Unknown protocol version."},
+		{mk("400 Bad Request", 400, "text/html", ""), "<html><head><title>400 Bad Request</title><style>p{}</style></head><body><h1>400 Bad Request</h1>\n<p>Error: Include at least one message digest.</p></body></html>", "400 Bad Request Error: Include at least one message digest."},
+		{mk("403 Forbidden", 403, "text/plain", ""), "", "403 Forbidden"},
+		{mk("502 Bad Gateway", 502, "text/plain", ""), "upstream connect error\n", "502 upstream connect error"},
+		{mk("413 ", 413, "", ""), "", "413 Request Entity Too Large"},
+	} {
+		if got := statusLine(tc.resp, []byte(tc.body)); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestRetryAfterAndBackoff(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"7":                             7 * time.Second,
+		"Fri, 02 Jan 2026 03:04:15 GMT": 10 * time.Second,
+		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
+	} {
+		got, ok := retryAfter(http.Header{"Retry-After": {v}}, now)
+		if !ok || got != want {
+			t.Errorf("%q: %v %v", v, got, ok)
+		}
+	}
+	if _, ok := retryAfter(http.Header{"Retry-After": {"soon"}}, now); ok {
+		t.Error("parsed garbage")
+	}
+	pol := RetryPolicy{Delay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
+	for attempt, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
+		for range 50 {
+			if d := pol.backoff(attempt); d < max/2 || d > max {
+				t.Errorf("attempt %d: %s outside [%s, %s]", attempt, d, max/2, max)
+			}
+		}
+	}
+}
+
+func TestIndexURLAndNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://upload.pypi.org/legacy/": "https://pypi.org",
+		"https://test.pypi.org/legacy/":   "https://test.pypi.org",
+		"http://127.0.0.1:8080/legacy/":   "http://127.0.0.1:8080",
+		"https://pypi.example.com/a/b/c/": "https://pypi.example.com",
+	} {
+		u, _ := url.Parse(in)
+		if got := IndexURL(u).String(); got != want {
+			t.Errorf("%s: %s", in, got)
+		}
+	}
+	for in, want := range map[string]string{"Foo.Bar__baz": "foo-bar-baz", "a-_.b": "a-b", "X": "x"} {
+		if got := NormalizeName(in); got != want {
+			t.Errorf("%s: %s", in, got)
+		}
+	}
+}
+
+func TestReportJSONSchema(t *testing.T) {
+	idx := newFakeIndex(t)
+	p, _ := newPublisher(t, idx, nil)
+	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema_version", "ok", "repository_url", "index_url", "dry_run", "files", "releases", "summary", "duration_seconds"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("missing %s in %s", k, buf.String())
+		}
+	}
+	f := v["files"].([]any)[0].(map[string]any)
+	for _, k := range []string{"file", "filename", "name", "version", "type", "status", "size", "sha256", "blake2_256", "duration_seconds", "attempts", "url"} {
+		if _, ok := f[k]; !ok {
+			t.Errorf("missing files[].%s", k)
+		}
+	}
+	if v["schema_version"].(float64) != 1 || v["ok"] != true || f["status"] != "uploaded" {
+		t.Errorf("%s", buf.String())
+	}
+}
+
+func TestMarkdownAndAnnotations(t *testing.T) {
+	rep := &Report{
+		RepositoryURL: "https://upload.pypi.org/legacy/",
+		Files: []Result{
+			{File: "dist/a-1.0-py3-none-any.whl", Filename: "a-1.0-py3-none-any.whl", Status: StatusUploaded, Size: 2048, SHA256: "aa"},
+			{File: "dist/a-1.0.tar.gz", Filename: "a-1.0.tar.gz", Status: StatusFailed, Error: "dist/a-1.0.tar.gz: upload refused | badly"},
+		},
+		Releases: []Release{{Name: "a", Version: "1.0", URL: "https://pypi.org/project/a/1.0/"}},
+	}
+	md := rep.Markdown()
+	for _, want := range []string{"| `a-1.0-py3-none-any.whl` | ✅ uploaded | 2.0 KiB | `aa` |", `refused \| badly`, "[a 1.0](https://pypi.org/project/a/1.0/)", "1 uploaded, 0 skipped, 1 failed"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	as := rep.Annotations()
+	if len(as) != 1 || as[0].String() != "::error file=dist/a-1.0.tar.gz,title=PyPI upload failed::dist/a-1.0.tar.gz: upload refused | badly" {
+		t.Errorf("%v", as)
+	}
+}
+
+// TestMemoryDoesNotGrowWithFileSize uploads a 256 MiB file and checks that
+// the client allocates a small fraction of it: the file is streamed.
+func TestMemoryDoesNotGrowWithFileSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large file")
+	}
+	idx := newFakeIndex(t)
+	idx.discard = true
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big-1.0-py3-none-any.whl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 256 << 20
+	if err := f.Truncate(size); err != nil { // sparse: instant, reads as zeros
+		t.Fatal(err)
+	}
+	f.Close()
+	d := makeDist(t, dir, "small.whl", "big", "1.0", []byte("x"))
+	d.Path, d.Filename, d.Size = path, "big-1.0-py3-none-any.whl", size
+	p, _ := newPublisher(t, idx, nil)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rep, err := p.Upload(context.Background(), []*dist.Distribution{d})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.uploads[0].contentLength < size {
+		t.Errorf("content length %d", idx.uploads[0].contentLength)
+	}
+	// The fake server in this process allocates too; both stay far below the file size.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+		t.Errorf("allocated %s to upload %s", HumanSize(int64(alloc)), HumanSize(size))
+	}
+	_ = rep
+}
+
+// TestProgressLine draws progress for a large file and clears it at the end.
+func TestProgressLine(t *testing.T) {
+	idx := newFakeIndex(t)
+	idx.discard = true
+	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		// Slow reader: the line gets drawn a few times.
+		buf := make([]byte, 1<<20)
+		for {
+			time.Sleep(60 * time.Millisecond)
+			if _, err := io.ReadFull(r.Body, buf); err != nil {
+				return true
+			}
+		}
+	}
+	d := makeDist(t, t.TempDir(), "demo-1.0-py3-none-any.whl", "demo", "1.0", bytes.Repeat([]byte("y"), 8<<20))
+	var term syncBuffer
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Progress = &term })
+	if _, err := p.Upload(context.Background(), []*dist.Distribution{d}); err != nil {
+		t.Fatal(err)
+	}
+	out := term.String()
+	if !strings.Contains(out, "uploading 1 large file:") || !strings.HasSuffix(out, "\r\033[K") {
+		t.Errorf("progress output %q", out)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
