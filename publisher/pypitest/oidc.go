@@ -242,13 +242,11 @@ func ParsePublisherSpec(spec string) (GitHubPublisher, error) {
 			}
 			p.OwnerID = v
 		case "pending":
-			switch strings.ToLower(v) {
-			case "true", "yes", "1":
-				p.Pending = true
-			case "false", "no", "0":
-			default:
-				return p, fmt.Errorf("trusted publisher %q: pending=%q: want true or false", spec, v)
+			pending, err := parseSpecBool(v)
+			if err != nil {
+				return p, fmt.Errorf("trusted publisher %q: pending=%q: %w", spec, v, err)
 			}
+			p.Pending = pending
 		default:
 			return p, fmt.Errorf("trusted publisher %q: unknown key %q (keys: repository, workflow, environment, project, owner_id, pending)", spec, k)
 		}
@@ -260,6 +258,69 @@ func ParsePublisherSpec(spec string) (GitHubPublisher, error) {
 		return p, fmt.Errorf("trusted publisher %q: %w", spec, err)
 	}
 	return p, nil
+}
+
+// ParseGitLabPublisherSpec parses a GitLab trusted publisher written as
+// comma-separated key=value pairs:
+//
+//	project_path=group/demo,workflow=.gitlab-ci.yml[,environment=pypi][,project=demo-py][,pending=true]
+//
+// project_path and workflow (the CI file's path in the repository) are
+// required; project and pending are as in ParsePublisherSpec.
+func ParseGitLabPublisherSpec(spec string) (GitLabPublisher, error) {
+	var p GitLabPublisher
+	const keys = "keys: project_path, workflow, environment, project, pending"
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(spec, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return p, fmt.Errorf("GitLab trusted publisher %q: %q is not key=value (%s)", spec, pair, keys)
+		}
+		if seen[k] {
+			return p, fmt.Errorf("GitLab trusted publisher %q: %s given twice", spec, k)
+		}
+		seen[k] = true
+		switch k {
+		case "project_path", "project-path":
+			p.ProjectPath = v
+		case "workflow", "workflow_path":
+			p.WorkflowPath = v
+		case "environment", "env":
+			p.Environment = v
+		case "project":
+			p.Project = v
+		case "pending":
+			pending, err := parseSpecBool(v)
+			if err != nil {
+				return p, fmt.Errorf("GitLab trusted publisher %q: pending=%q: %w", spec, v, err)
+			}
+			p.Pending = pending
+		default:
+			return p, fmt.Errorf("GitLab trusted publisher %q: unknown key %q (%s)", spec, k, keys)
+		}
+	}
+	if p.ProjectPath == "" || p.WorkflowPath == "" {
+		return p, fmt.Errorf("GitLab trusted publisher %q: project_path and workflow are required, e.g. project_path=group/demo,workflow=.gitlab-ci.yml", spec)
+	}
+	if err := p.validate(); err != nil {
+		return p, fmt.Errorf("GitLab trusted publisher %q: %w", spec, err)
+	}
+	return p, nil
+}
+
+func parseSpecBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return false, errors.New("want true or false")
 }
 
 // trustedPublisher is one configured publisher; pending ones turn into

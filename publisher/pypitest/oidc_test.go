@@ -2,6 +2,7 @@ package pypitest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -208,6 +209,28 @@ func TestParsePublisherSpec(t *testing.T) {
 	}
 }
 
+func TestParseGitLabPublisherSpec(t *testing.T) {
+	p, err := ParseGitLabPublisherSpec("project_path=group/sub/demo,workflow=ci/release.yml,environment=pypi,project=demo,pending=yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := GitLabPublisher{ProjectPath: "group/sub/demo", WorkflowPath: "ci/release.yml", Environment: "pypi", Project: "demo", Pending: true}
+	if p != want {
+		t.Fatalf("got %+v, want %+v", p, want)
+	}
+	for spec, wantErr := range map[string]string{
+		"project_path=demo,workflow=.gitlab-ci.yml":       `project path "demo": want namespace/project`,
+		"project_path=g/demo,workflow=ci.txt":             `workflow path "ci.txt"`,
+		"project_path=g/demo":                             "project_path and workflow are required",
+		"project_path=g/demo,workflow=a.yml,repo=x":       `unknown key "repo"`,
+		"project_path=g/demo,workflow=a.yml,pending=true": "a pending publisher needs the project",
+	} {
+		if _, err := ParseGitLabPublisherSpec(spec); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("ParseGitLabPublisherSpec(%q) = %v, want an error containing %q", spec, err, wantErr)
+		}
+	}
+}
+
 func TestStartRejectsInvalidPublisher(t *testing.T) {
 	_, err := Start("127.0.0.1:0", WithTrustedPublisher(GitHubPublisher{Repository: "nope", Workflow: "release.yml"}))
 	if err == nil || !strings.Contains(err.Error(), "want owner/name") {
@@ -231,3 +254,47 @@ func TestGitLabTokenEnv(t *testing.T) {
 type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) now() time.Time { return c.t }
+
+// A release job's trusted publishing against the local index: the job gets
+// an ID token from the CI's issuer, exchanges it at the index for a
+// short-lived upload token. A process started with srv.Issuer.GitHubEnv()
+// in its environment finds the same ACTIONS_ID_TOKEN_REQUEST_* variables a
+// GitHub Actions job with "permissions: id-token: write" has.
+func Example_trustedPublishing() {
+	srv, err := Start("127.0.0.1:0", WithTrustedPublisher(GitHubPublisher{
+		Repository: "octo-org/demo",
+		Workflow:   "release.yml",
+		Project:    "demo",
+		Pending:    true, // the first mint creates the project
+	}))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	// What a client does with ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN.
+	req, _ := http.NewRequest(http.MethodGet, srv.Issuer.RequestURL+"&audience=pypi", nil)
+	req.Header.Set("Authorization", "bearer "+srv.Issuer.RequestToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	var idToken struct{ Value string }
+	json.NewDecoder(resp.Body).Decode(&idToken)
+	resp.Body.Close()
+
+	body, _ := json.Marshal(map[string]string{"token": idToken.Value})
+	resp, err = http.Post(srv.URL+"/_/oidc/mint-token", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		panic(err)
+	}
+	var minted struct {
+		Success bool
+		Token   string
+		Expires int64
+	}
+	json.NewDecoder(resp.Body).Decode(&minted)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, minted.Success, minted.Token[:5], minted.Expires-time.Now().Unix() > 890)
+	// Output: 200 true pypi- true
+}
