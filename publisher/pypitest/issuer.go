@@ -294,12 +294,34 @@ func (i *Issuer) claimSet(audience string, c Claims) map[string]any {
 		set("ci_config_ref_uri", c.CIConfigRefURI)
 		set("ref_path", c.RefPath)
 		set("pipeline_source", c.PipelineSource)
-	} else if sub == "" && c.Repository != "" {
-		if c.Environment != "" {
-			sub = "repo:" + c.Repository + ":environment:" + c.Environment
-		} else {
-			sub = "repo:" + c.Repository + ":ref:" + c.Ref
+		// The rest of a real GitLab token, for clients that show claims.
+		m["project_id"] = derivedID("project:" + strings.ToLower(c.ProjectPath))
+		m["namespace_id"] = derivedID("namespace:" + strings.ToLower(c.NamespacePath))
+		m["pipeline_id"] = "1"
+		m["job_id"] = "1"
+		m["ci_config_sha"] = c.SHA
+		m["ref_protected"] = "true"
+		m["runner_environment"] = "gitlab-hosted"
+		m["project_visibility"] = "public"
+	} else if c.Repository != "" {
+		if sub == "" {
+			if c.Environment != "" {
+				sub = "repo:" + c.Repository + ":environment:" + c.Environment
+			} else {
+				sub = "repo:" + c.Repository + ":ref:" + c.Ref
+			}
 		}
+		// The rest of a real GitHub token, for clients that show claims.
+		m["head_ref"] = ""
+		m["base_ref"] = ""
+		m["ref_protected"] = "false"
+		m["repository_visibility"] = "public"
+		m["runner_environment"] = "github-hosted"
+		m["run_number"] = "1"
+		m["run_attempt"] = "1"
+		m["workflow_sha"] = c.SHA
+		m["job_workflow_sha"] = c.SHA
+		m["actor_id"] = derivedID("actor:" + strings.ToLower(c.Actor))
 	}
 	set("sub", sub)
 	set("repository", c.Repository)
