@@ -123,11 +123,16 @@ func (r *Reuse) margin() time.Duration {
 
 // Invalidate drops t from the cache if it is the cached token, so the next
 // Token call fetches a new one. Invalidating an older token is a no-op: another
-// goroutine has already replaced it.
+// goroutine has already replaced it. When the wrapped source caches too (a
+// Reuse wrapping a Reuse), t is invalidated there as well, so wrapping twice
+// is harmless.
 func (r *Reuse) Invalidate(t *Token) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t != nil && r.tok != nil && r.tok.Value == t.Value {
 		r.tok = nil
+	}
+	if inv, ok := r.src.(Invalidator); ok {
+		inv.Invalidate(t)
 	}
 }

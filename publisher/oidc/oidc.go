@@ -1,0 +1,290 @@
+// Package oidc obtains upload credentials: an API token from the
+// environment, or trusted publishing (a CI identity token exchanged at the
+// index's /_/oidc/mint-token for a short-lived API token).
+//
+// NewSource picks the source from Options.Mode:
+//
+//   - auto (default): the API token when its variable is set; otherwise
+//     trusted publishing when an ambient CI identity exists; otherwise an
+//     *Error that lists every way to fix it.
+//   - always: trusted publishing only (an API token variable is ignored);
+//     an *Error when there is no ambient identity.
+//   - never: the API token only.
+//
+// Ambient identities are detected in this order: GitHub Actions
+// (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, or GITHUB_ACTIONS=true, which
+// without them is diagnosed: missing `id-token: write`, fork pull request,
+// GoReleaser custom publisher without env: forwarding), GitLab CI/CD
+// (GITLAB_CI with an `<AUD>_ID_TOKEN` variable) and Google Cloud (the
+// metadata server, asked only when GCE_METADATA_HOST is set or the machine
+// says it is Google: the DMI product name, or Cloud Run's K_SERVICE /
+// CLOUD_RUN_JOB; other machines never wait for a probe).
+//
+// A trusted-publishing source is returned already wrapped in
+// credential.Reuse: concurrent callers share one mint, the minted token is
+// reused until shortly before it expires (Options.RefreshBefore), then a new
+// one is minted with a FRESH identity token (each identity token can be
+// exchanged once). When the index refuses a token as expired, call
+// Invalidate (the source implements credential.Invalidator) and ask again.
+// Wrapping it in another credential.Reuse is harmless: Invalidate passes
+// through.
+//
+// Failures are *Error values whose Error() is the full guidance, meant to be
+// printed as is. No error, log line or output of this package contains a
+// token, except the `::add-mask::` line printed on GitHub Actions so the
+// runner hides the minted token from the job's log.
+package oidc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
+)
+
+// Mode is the trusted publishing mode.
+type Mode string
+
+// Trusted publishing modes.
+const (
+	Auto   Mode = "auto"   // OIDC when no API token is given and an ambient identity exists
+	Always Mode = "always" // OIDC only; fail clearly without an ambient identity
+	Never  Mode = "never"  // API token only
+)
+
+// ParseMode parses a --trusted-publishing value; "" is Auto. uv's spelling
+// "automatic" is accepted too.
+func ParseMode(s string) (Mode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto", "automatic":
+		return Auto, nil
+	case "always":
+		return Always, nil
+	case "never":
+		return Never, nil
+	}
+	return "", fmt.Errorf("invalid trusted publishing mode %q: use auto, always or never", s)
+}
+
+// DefaultTokenEnv is the environment variable read for an API token.
+const DefaultTokenEnv = "PYPI_API_TOKEN"
+
+// DefaultRepositoryURL is PyPI's upload endpoint.
+const DefaultRepositoryURL = "https://upload.pypi.org/legacy/"
+
+// Options for NewSource.
+type Options struct {
+	// RepositoryURL is the upload endpoint; trusted publishing talks to its
+	// scheme and host. "" means DefaultRepositoryURL.
+	RepositoryURL string
+	Mode          Mode   // "" means Auto
+	Audience      string // "" means discover from {scheme}://{host}/_/oidc/audience
+	TokenEnv      string // "" means DefaultTokenEnv
+	// Getenv reads the environment; nil means os.Getenv. The environment is
+	// read when NewSource runs, except GitLab's <AUD>_ID_TOKEN, read when a
+	// token is minted.
+	Getenv     func(string) string
+	HTTPClient *http.Client  // nil means a default client; redirects are never followed either way
+	Log        log.Interface // nil means no logging
+	// Stdout is where `::add-mask::<minted token>` is printed on GitHub
+	// Actions (GITHUB_ACTIONS=true), before the token is used anywhere: the
+	// runner reads workflow commands from the step's stdout.
+	Stdout io.Writer
+	// SkipMask suppresses the `::add-mask::` line, for callers whose stdout
+	// does not reach the runner (a GoReleaser custom publisher's output is
+	// captured, and re-printed indented on failure, where the runner would
+	// not parse the command but a reader would see the token).
+	SkipMask bool
+
+	// Provider overrides ambient identity detection (tests, embedding).
+	Provider Provider
+	// MetadataHost is the Google metadata server ("host" or "host:port");
+	// "" means $GCE_METADATA_HOST, else metadata.google.internal. Setting it
+	// (or GCE_METADATA_HOST) also tells detection that this is Google Cloud.
+	MetadataHost string
+	// ReadFile reads GITHUB_EVENT_PATH and the DMI product name; nil means
+	// the real file system.
+	ReadFile func(name string) ([]byte, error)
+
+	// RefreshBefore: a minted token is replaced once less than this (or less
+	// than half its lifetime) remains. 0 means credential.DefaultEarly.
+	RefreshBefore time.Duration
+	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Retries is how many times a request failing with a connection error,
+	// a timeout, a 5xx or a 429 is retried (identity token, audience and mint
+	// each); 0 means DefaultRetries, negative means none. Each mint retry
+	// uses a fresh identity token.
+	Retries int
+	// RetryWait is the first backoff; it doubles per retry (with jitter, at
+	// most 8 s). 0 means DefaultRetryWait.
+	RetryWait time.Duration
+}
+
+// config is Options with defaults applied.
+type config struct {
+	Options
+	repo     *url.URL
+	tokenEnv string
+	mode     Mode
+	log      log.Interface
+	getenv   func(string) string
+	web, md  *requester
+}
+
+func (o Options) config() (*config, error) {
+	c := &config{Options: o}
+	c.getenv = o.Getenv
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	c.tokenEnv = o.TokenEnv
+	if c.tokenEnv == "" {
+		c.tokenEnv = DefaultTokenEnv
+	}
+	mode, err := ParseMode(string(o.Mode))
+	if err != nil {
+		return nil, err
+	}
+	c.mode = mode
+	c.log = o.Log
+	if c.log == nil {
+		c.log = log.New(io.Discard)
+	}
+	raw := o.RepositoryURL
+	if raw == "" {
+		raw = DefaultRepositoryURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("invalid repository URL %q: it needs an https scheme and a host, e.g. %s", raw, DefaultRepositoryURL)
+	}
+	c.repo = &url.URL{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: u.Path}
+	if c.ReadFile == nil {
+		c.ReadFile = readFileLimited
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	retries := o.Retries
+	switch {
+	case retries == 0:
+		retries = DefaultRetries
+	case retries < 0:
+		retries = 0
+	}
+	wait := o.RetryWait
+	if wait <= 0 {
+		wait = DefaultRetryWait
+	}
+	web, md := newClients(o.HTTPClient)
+	c.web = &requester{client: web, timeout: timeout, retries: retries, wait: wait, sleep: sleepCtx}
+	c.md = &requester{client: md, timeout: timeout, retries: retries, wait: wait, sleep: sleepCtx}
+	return c, nil
+}
+
+// readFileLimited reads a small file (an event payload, a DMI entry).
+func readFileLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 64<<20))
+}
+
+// NewSource chooses the credential source as the package documentation
+// describes. It makes no network request: a source that cannot possibly
+// work fails here, with guidance; trusted publishing talks to the CI
+// provider and the index when a token is first asked for.
+func NewSource(opts Options) (credential.Source, error) {
+	c, err := opts.config()
+	if err != nil {
+		return nil, err
+	}
+	ix := index{repo: c.repo}
+	apiToken := strings.TrimSpace(c.getenv(c.tokenEnv))
+
+	if c.mode == Never {
+		if apiToken == "" {
+			return nil, noAPITokenError(ix, c.tokenEnv)
+		}
+		c.log.WithField("from", c.tokenEnv).Info("using API token")
+		return credential.Static(apiToken, c.tokenEnv), nil
+	}
+	if c.mode == Auto && apiToken != "" {
+		c.log.WithField("from", c.tokenEnv).Info("using API token")
+		return credential.Static(apiToken, c.tokenEnv), nil
+	}
+
+	provider := c.Provider
+	if provider == nil {
+		var problem *Error
+		provider, problem = detect(c, ix)
+		if problem != nil {
+			problem.Guidance += "\n" + c.alternative(ix)
+			return nil, problem
+		}
+	}
+	if provider == nil {
+		if c.mode == Always {
+			return nil, noIdentityError(ix, c.tokenEnv)
+		}
+		return nil, noCredentialsError(ix, c.tokenEnv)
+	}
+	if !secureURL(c.repo) {
+		return nil, &Error{
+			Problem: ProblemInsecureURL,
+			Summary: fmt.Sprintf("refusing trusted publishing over plain http to %s: the identity token and the minted upload token would travel unencrypted", c.repo.Host),
+			Guidance: "Use an https repository URL (plain http is only allowed to loopback hosts such as 127.0.0.1 and localhost),\n" +
+				"e.g. " + DefaultRepositoryURL + " for PyPI or https://test.pypi.org/legacy/ for TestPyPI.\n",
+		}
+	}
+	if c.mode == Always && apiToken != "" {
+		c.log.WithField("ignored", c.tokenEnv).Warn("trusted publishing is required (--trusted-publishing always): not using the API token")
+	}
+	c.log.WithField("provider", provider.Name()).WithField("index", c.repo.Host).Info("using trusted publishing")
+	m := newMinter(c, ix, provider)
+	return &source{Reuse: credential.NewReuse(m, c.RefreshBefore), m: m}, nil
+}
+
+// alternative is the closing paragraph of a detection failure: the other
+// way to get a credential in this mode.
+func (c *config) alternative(ix index) string {
+	if c.mode == Always {
+		return "Or, to upload with an API token, set " + c.tokenEnv + " and drop --trusted-publishing always.\n"
+	}
+	return apiTokenAlternative(ix, c.tokenEnv)
+}
+
+// source is the trusted-publishing credential source: a credential.Reuse
+// over the minter.
+type source struct {
+	*credential.Reuse
+	m *minter
+}
+
+// Provider returns the name of the identity provider in use, e.g. "GitHub Actions".
+func (s *source) Provider() string { return s.m.provider.Name() }
+
+// Mints reports how many upload tokens have been minted so far.
+func (s *source) Mints() int { return s.m.count() }
+
+// ErrorProblem returns the Problem of err if it is (or wraps) an *Error,
+// or "" otherwise.
+func ErrorProblem(err error) Problem {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Problem
+	}
+	return ""
+}
