@@ -6,6 +6,8 @@
 # wheel 0.38) and flit 3.8. Re-running gives byte-identical files on the same
 # tool versions: SOURCE_DATE_EPOCH fixes zip/tar timestamps, and setuptools'
 # sdists get their member mtimes clamped (tools/distfix.py clamp-sdist).
+# Needs: /usr/bin/python3 with build+setuptools (python3-build), flit, and a
+# python3 on PATH with pip (tools/verify_good.py installs and imports each wheel).
 set -eu
 
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}" # 2026-01-01T00:00:00Z
