@@ -128,12 +128,12 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		p.Releases = []Release{}
 	}
 	return json.Marshal(struct {
-		SchemaVersion int  `json:"schema_version"`
-		OK            bool `json:"ok"`
+		SchemaVersion int     `json:"schema_version"`
+		OK            bool    `json:"ok"`
+		Summary       Summary `json:"summary"`
 		plain
-		Summary         Summary `json:"summary"`
 		DurationSeconds float64 `json:"duration_seconds"`
-	}{SchemaVersion, r.OK(), p, r.Summary(), seconds(r.Duration)})
+	}{SchemaVersion, r.OK(), r.Summary(), p, seconds(r.Duration)})
 }
 
 // WriteJSON writes the report as indented JSON and a newline.

@@ -1,0 +1,66 @@
+// Package upload sends verified distributions to a package index through
+// the legacy upload API (POST multipart/form-data), the way PyPI's
+// Warehouse expects it, and reports on every file.
+//
+// What it does, and why:
+//
+//   - Streaming with a known length. The form fields and the "content" part
+//     header are rendered up front, the file is read from disk as it is sent,
+//     and Content-Length is exact: no chunked encoding, no buffering, memory
+//     independent of the file size. Every attempt re-opens the file.
+//   - Concurrency. Wheels go before the sdist; the first file of each release
+//     goes alone (the index creates the release once), then the rest go
+//     concurrently, at most Options.Concurrency at a time, on keep-alive
+//     connections (HTTP/2 where the index offers it).
+//   - Retries. Connection errors, timeouts, stalls, 5xx and 429 are retried
+//     with exponential backoff and jitter (Retry-After honoured, capped)
+//     within RetryPolicy; other 4xx are final. The token is asked for per
+//     attempt; a token the index calls expired is invalidated and renewed once.
+//   - Safe re-runs. With SkipExisting the index is read first (JSON API, or
+//     the simple API, or Options.CheckURL) without credentials, and files
+//     with the same sha256 are skipped. An "already exists" answer is always
+//     settled by reading the index: identical content is success (an earlier
+//     attempt that landed counts once), different content fails with both
+//     hashes and the advice to bump the version. Matching the answer's text
+//     decides only when the index cannot be read.
+//   - Safety. Plain http only to loopback; an upload never follows a
+//     redirect (credentials go to the configured host only), and says what
+//     the index answered; the token never appears in an error or a log.
+//
+// # JSON report (schema_version 1)
+//
+// Report.WriteJSON, behind --json, prints one object. Fields are only ever
+// added within a schema version.
+//
+//	{
+//	  "schema_version": 1,
+//	  "ok": true,                    // no failed file, no problem, no error
+//	  "summary": {"uploaded": 2, "skipped": 1, "failed": 0, "would_upload": 0},
+//	  "repository_url": "https://upload.pypi.org/legacy/",
+//	  "index_url": "https://pypi.org",
+//	  "dry_run": false,
+//	  "credentials": "trusted publishing (GitHub Actions)", // or "API token from PYPI_API_TOKEN"; never the token
+//	  "files": [{
+//	    "file": "dist/demo-1.0-py3-none-any.whl",   // the path as given
+//	    "filename": "demo-1.0-py3-none-any.whl",
+//	    "name": "demo", "version": "1.0",
+//	    "type": "bdist_wheel",                      // or "sdist"
+//	    "status": "uploaded",                       // uploaded | skipped | failed | would-upload
+//	    "reason": "",                               // why skipped, or a note on an upload
+//	    "size": 12345,
+//	    "sha256": "…", "blake2_256": "…",
+//	    "duration_seconds": 0.42,
+//	    "attempts": 1,                              // upload requests sent
+//	    "error": "",                                // set when failed: file, index URL and the index's message
+//	    "url": "https://pypi.org/project/demo/1.0/"
+//	  }],
+//	  "releases": [{"name": "demo", "version": "1.0", "url": "https://pypi.org/project/demo/1.0/"}],
+//	  "problems": [{"file": "…", "rule": "…", "message": "…"}], // verification; nothing uploaded
+//	  "error": "",                   // a failure of the whole run (URL refused, no credentials)
+//	  "duration_seconds": 1.7
+//	}
+//
+// Files are listed in upload order (wheels first). "files" and "releases"
+// are always arrays; "problems", "error", "reason" and "credentials" are
+// omitted when empty.
+package upload
