@@ -117,7 +117,7 @@ func (m *minter) mint(ctx context.Context) (*credential.Token, error) {
 			if claims.reusableWorkflow() {
 				l.WithField("workflow_ref", claims.Get("workflow_ref")).
 					WithField("job_workflow_ref", claims.Get("job_workflow_ref")).
-					Warn("this job runs in a reusable workflow, which PyPI does not officially support for trusted publishing")
+					Warn("reusable workflow: not officially supported by trusted publishing")
 			}
 		}
 		l.WithField("url", mintURL).Debug("exchanging identity token")

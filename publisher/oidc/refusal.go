@@ -97,7 +97,7 @@ func refusedError(ix index, provider, audience string, refusals []Refusal, claim
 		b.WriteString(indent(refusalHint(r.Code, provider, audience)))
 	}
 	b.WriteString("\nThis generally indicates a trusted publisher configuration error, but could also indicate an internal\n" +
-		"error on " + provider + "'s or the index's part.\n\n")
+		"error on " + possessive(provider) + " or the index's part.\n\n")
 	if claims == nil {
 		b.WriteString("The identity token could not be decoded (it is not a JWT), so its claims cannot be shown.\n")
 	} else {
@@ -139,4 +139,12 @@ func printable(s string, limit int) string {
 		s = string(r[:limit]) + "…"
 	}
 	return s
+}
+
+// possessive is "GitHub Actions'" or "Google Cloud's".
+func possessive(name string) string {
+	if strings.HasSuffix(name, "s") {
+		return name + "'"
+	}
+	return name + "'s"
 }
