@@ -180,6 +180,7 @@ func (r *run) run(ctx context.Context) error {
 		Getenv:        job.Getenv,
 		Log:           logger,
 		Stdout:        job.Stdout,
+		SkipMask:      job.SkipMask,
 	}
 	src, credErr := oidc.NewSource(oopts)
 	switch {

@@ -231,9 +231,9 @@ func uploadTargets(a *app, changed func(string) bool, f *uploadFlags) ([]publish
 		return nil, usageError("--target selects targets of a settings file: add --config %s", config.DefaultFile)
 	}
 
-	mode, err := parseTrustedPublishing(f.trustedPublishing)
+	mode, err := oidc.ParseMode(f.trustedPublishing)
 	if err != nil {
-		return nil, err
+		return nil, usageError("--trusted-publishing: %v", err)
 	}
 	if f.concurrency < 1 || f.concurrency > config.MaxConcurrency {
 		return nil, usageError("--concurrency must be between 1 and %d, got %d", config.MaxConcurrency, f.concurrency)
@@ -316,20 +316,6 @@ func configTargets(a *app, changed func(string) bool, f *uploadFlags, repoURL st
 		return nil, usageError("%s: every target is disabled; enable one or pick it with --target", f.configFile)
 	}
 	return targets, nil
-}
-
-// parseTrustedPublishing reads --trusted-publishing (uv's spelling
-// "automatic" included).
-func parseTrustedPublishing(s string) (oidc.Mode, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto", "automatic":
-		return oidc.Auto, nil
-	case "always":
-		return oidc.Always, nil
-	case "never":
-		return oidc.Never, nil
-	}
-	return "", usageError("--trusted-publishing %q: use auto, always or never", s)
 }
 
 // publisherTarget converts a settings-file target.
