@@ -50,7 +50,7 @@ var errUnreadable = errors.New("the index has no readable JSON or simple API")
 func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listing, error) {
 	norm := NormalizeName(name)
 	if p.check != nil {
-		u := p.check.JoinPath(norm).String() + "/"
+		u := dirURL(p.check, norm)
 		l, found, err := p.readSimple(ctx, u)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errUnreadable, err)
@@ -65,7 +65,7 @@ func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listi
 	if jsonErr == nil && found {
 		return l, nil
 	}
-	l, found, simpleErr := p.readSimple(ctx, p.index.JoinPath("simple", norm).String()+"/")
+	l, found, simpleErr := p.readSimple(ctx, dirURL(p.index, "simple", norm))
 	if simpleErr == nil && found {
 		return l, nil
 	}
@@ -73,6 +73,15 @@ func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listi
 		return nil, fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	return nil, errUnreadable
+}
+
+// dirURL joins elems to base's path and ends it with "/", as simple index
+// pages are addressed (base's query, if any, is kept).
+func dirURL(base *url.URL, elems ...string) string {
+	u := base.JoinPath(elems...)
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
+	u.RawPath = ""
+	return u.String()
 }
 
 // get fetches u with a bounded body. found is false on 404 and 410. The

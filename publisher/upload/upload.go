@@ -77,8 +77,8 @@ type Options struct {
 	Transport http.RoundTripper
 }
 
-// Publisher uploads verified distributions to one index. It is safe for
-// concurrent use, though Upload already runs files concurrently.
+// Publisher uploads verified distributions to one index. Upload may be
+// called more than once, also concurrently; each call reads the index anew.
 type Publisher struct {
 	opts      Options
 	retry     RetryPolicy
@@ -89,7 +89,12 @@ type Publisher struct {
 	read      *http.Client
 	log       log.Interface
 	userAgent string
-	progress  *progress
+}
+
+// run is the state of one Upload call.
+type run struct {
+	*Publisher
+	progress *progress
 
 	mu       sync.Mutex
 	listings map[string]*cachedListing // release → what the index listed before uploading
@@ -119,7 +124,6 @@ func New(opts Options) (*Publisher, error) {
 		index:     IndexURL(repo),
 		log:       opts.Log,
 		userAgent: opts.UserAgent,
-		listings:  map[string]*cachedListing{},
 	}
 	if opts.CheckURL != "" {
 		if p.check, err = ParseIndexURL(opts.CheckURL); err != nil {
@@ -204,7 +208,9 @@ func (p *Publisher) IndexURL() string { return p.index.String() }
 // index creates the release once, then the rest run concurrently. A failed
 // file does not stop the others unless FailFast. The error, when not nil,
 // aggregates every failure; the report is always returned.
-func (p *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Report, error) {
+func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Report, error) {
+	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}}
+	defer p.progress.close()
 	start := time.Now()
 	rep := &Report{
 		RepositoryURL: p.repo.String(),
@@ -218,9 +224,6 @@ func (p *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Re
 	order := uploadOrder(dists)
 	rep.Releases = releases(order, p.index)
 	leaders, followers := schedule(order)
-
-	p.progress = newProgress(p.opts.Progress)
-	defer p.progress.close()
 
 	results := make([]Result, len(order))
 	var stop atomic.Pointer[string] // why new uploads stopped
@@ -361,7 +364,7 @@ func failures(results []Result) error {
 }
 
 // logResult prints one line per file as it completes.
-func (p *Publisher) logResult(r Result) {
+func (p *run) logResult(r Result) {
 	p.progress.pause(func() {
 		e := p.log.WithField("file", r.Filename)
 		switch r.Status {
@@ -399,7 +402,7 @@ const (
 )
 
 // lookup reads the index (once per release and run when cached) and compares.
-func (p *Publisher) lookup(ctx context.Context, d *dist.Distribution, cached bool) (existence, remoteFile, string, error) {
+func (p *run) lookup(ctx context.Context, d *dist.Distribution, cached bool) (existence, remoteFile, string, error) {
 	var l *listing
 	var err error
 	if cached {
@@ -448,7 +451,7 @@ const (
 // uploadOne runs the whole life of one file: the existing-file check, the
 // attempts and their retries. fatal is not empty when the failure stops the
 // run (no credentials), as every other file would fail the same way.
-func (p *Publisher) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, fatal string) {
+func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, fatal string) {
 	start := time.Now()
 	res = newResult(d, p.index)
 	defer func() { res.Duration = time.Since(start) }()
@@ -568,7 +571,7 @@ func (p *Publisher) uploadOne(ctx context.Context, d *dist.Distribution) (res Re
 // identical content is success (skipped, or uploaded when an earlier attempt
 // of this run landed), different content is a clear failure. Text matching
 // decides only when the index cannot be read.
-func (p *Publisher) afterExists(ctx context.Context, d *dist.Distribution, ans *answer, tries int, res Result) (Result, string) {
+func (p *run) afterExists(ctx context.Context, d *dist.Distribution, ans *answer, tries int, res Result) (Result, string) {
 	st, rf, src, err := p.lookup(ctx, d, false)
 	switch st {
 	case identical:
@@ -633,7 +636,7 @@ var errStalled = errors.New("no upload progress")
 
 // post sends one attempt. An error is a transport failure (or a file that
 // cannot be read); any HTTP answer is returned as an answer.
-func (p *Publisher) post(ctx context.Context, f *form, tok *credential.Token, fp *fileProgress) (*answer, error) {
+func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *fileProgress) (*answer, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 

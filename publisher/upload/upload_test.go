@@ -664,6 +664,10 @@ func TestIndexURLAndNames(t *testing.T) {
 			t.Errorf("%s: %s", in, got)
 		}
 	}
+	base, _ := url.Parse("https://example.com/simple/?x=1")
+	if got := dirURL(base, "demo-pkg"); got != "https://example.com/simple/demo-pkg/?x=1" {
+		t.Errorf("dirURL: %s", got)
+	}
 	for in, want := range map[string]string{"Foo.Bar__baz": "foo-bar-baz", "a-_.b": "a-b", "X": "x"} {
 		if got := NormalizeName(in); got != want {
 			t.Errorf("%s: %s", in, got)
