@@ -35,6 +35,7 @@ type Server struct {
 	tokens   *tokenStore
 	oidc     *oidcServer
 	stats    serverStats
+	core     *core
 }
 
 // serverStats are counters the handlers bump and tests read through Stats.

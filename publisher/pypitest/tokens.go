@@ -8,6 +8,7 @@ import (
 // apiToken is an upload credential the index accepts.
 type apiToken struct {
 	value    string
+	user     string    // owner of a static token ("" for minted ones)
 	projects []string  // normalized project names it may upload to; empty = any
 	expires  time.Time // zero = never
 	minted   bool      // minted by trusted publishing (a "non-user identity")
