@@ -39,6 +39,10 @@ type Digests struct {
 type Header struct {
 	Name  string // as written in the file, e.g. "Requires-Dist"
 	Value string
+	// Folded is true when the value continued on indented lines in the
+	// file. PyPI's parser keeps those line breaks, so a folded Summary is
+	// a multi-line one.
+	Folded bool
 }
 
 // Metadata is a distribution's core metadata (wheel METADATA or sdist PKG-INFO).
@@ -107,6 +111,25 @@ type Distribution struct {
 	PyVersion string // form "pyversion": the wheel's python tag, "source" for sdists
 	Metadata  *Metadata
 	Digests   Digests
+
+	// Wheel is the parsed wheel filename (nil for sdists and unparsable names).
+	Wheel *WheelName
+	// Warnings are findings PyPI accepts but a person should know about
+	// (e.g. a RECORD that does not list every file). They never block.
+	Warnings []Problem
+}
+
+// Name is the project name from the metadata, as written.
+func (d *Distribution) Name() string { return d.meta().Name() }
+
+// Version is the version from the metadata, as written.
+func (d *Distribution) Version() string { return d.meta().Version() }
+
+func (d *Distribution) meta() *Metadata {
+	if d.Metadata == nil {
+		return &Metadata{}
+	}
+	return d.Metadata
 }
 
 // Field is one upload form field. Multi-valued metadata appears as repeated
@@ -116,48 +139,114 @@ type Field struct {
 	Value string
 }
 
-// formName maps a core metadata header (lower-cased) to its upload form
-// field, where the form does not simply lower-case and use "_" for "-".
-var formName = map[string]string{
-	"classifier":   "classifiers",
-	"project-url":  "project_urls",
-	"home-page":    "home_page",
-	"download-url": "download_url",
-	// "platform", "supported-platform", "license-file", "dynamic",
-	// "requires-dist", "provides-extra" stay singular.
+// coreField describes one core metadata field: its header, its upload form
+// name (PROTOCOL.md §1) and the metadata version that introduced it.
+type coreField struct {
+	Header string
+	Form   string
+	Added  string
+	Multi  bool
 }
 
-// FormFieldName returns the upload form field name for a core metadata header.
-func FormFieldName(header string) string {
-	h := strings.ToLower(header)
-	if n, ok := formName[h]; ok {
-		return n
+// coreFields are the core metadata fields, in the order twine sends them.
+var coreFields = []coreField{
+	{"Metadata-Version", "metadata_version", "1.0", false},
+	{"Name", "name", "1.0", false},
+	{"Version", "version", "1.0", false},
+	{"Summary", "summary", "1.0", false},
+	{"Home-page", "home_page", "1.0", false},
+	{"Author", "author", "1.0", false},
+	{"Author-email", "author_email", "1.0", false},
+	{"Maintainer", "maintainer", "1.2", false},
+	{"Maintainer-email", "maintainer_email", "1.2", false},
+	{"License", "license", "1.0", false},
+	{"Description", "description", "1.0", false},
+	{"Keywords", "keywords", "1.0", false},
+	{"Platform", "platform", "1.0", true},
+	{"Classifier", "classifiers", "1.1", true},
+	{"Download-URL", "download_url", "1.1", false},
+	{"Supported-Platform", "supported_platform", "1.1", true},
+	{"Provides", "provides", "1.1", true},
+	{"Requires", "requires", "1.1", true},
+	{"Obsoletes", "obsoletes", "1.1", true},
+	{"Project-URL", "project_urls", "1.2", true},
+	{"Provides-Dist", "provides_dist", "1.2", true},
+	{"Obsoletes-Dist", "obsoletes_dist", "1.2", true},
+	{"Requires-Dist", "requires_dist", "1.2", true},
+	{"Requires-External", "requires_external", "1.2", true},
+	{"Requires-Python", "requires_python", "1.2", false},
+	{"Provides-Extra", "provides_extra", "2.1", true},
+	{"Description-Content-Type", "description_content_type", "2.1", false},
+	{"Dynamic", "dynamic", "2.2", true},
+	{"License-Expression", "license_expression", "2.4", false},
+	{"License-File", "license_file", "2.4", true},
+	{"Import-Name", "import_name", "2.5", true},
+	{"Import-Namespace", "import_namespace", "2.5", true},
+}
+
+// MetadataVersions are the Metadata-Version values PyPI accepts, oldest first.
+var MetadataVersions = []string{"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"}
+
+func lookupCoreField(header string) (coreField, bool) {
+	for _, f := range coreFields {
+		if strings.EqualFold(f.Header, header) {
+			return f, true
+		}
 	}
-	return strings.ReplaceAll(h, "-", "_")
+	return coreField{}, false
 }
 
-// fieldOrder is the order twine 4 sends fields in; fields not listed follow
-// in file order. The order does not matter to the index; keeping twine's
-// makes side-by-side comparison easy.
-var fieldOrder = []string{
-	"metadata_version", "summary", "home_page", "author", "author_email",
-	"maintainer", "maintainer_email", "license", "description", "keywords",
-	"platform", "classifiers", "download_url", "supported_platform",
-	"provides", "requires", "obsoletes", "project_urls", "provides_dist",
-	"obsoletes_dist", "requires_dist", "requires_external", "requires_python",
-	"provides_extra", "description_content_type", "dynamic",
-	"license_expression", "license_file",
+// metadataAge is the index of v in MetadataVersions, or -1.
+func metadataAge(v string) int {
+	for i, x := range MetadataVersions {
+		if x == v {
+			return i
+		}
+	}
+	return -1
 }
 
-// skipHeaders are metadata headers that are not sent as form fields: name and
-// version are sent first, and the description is sent once from Description().
-var skipHeaders = map[string]bool{"name": true, "version": true, "description": true, "metadata_version": true}
+// definedIn reports whether the field exists in metadata version mv. For a
+// version PyPI does not accept every field counts as defined (the check
+// reports the version itself).
+func (f coreField) definedIn(mv string) bool {
+	age := metadataAge(mv)
+	return age < 0 || metadataAge(f.Added) <= age
+}
+
+// FormFieldName returns the upload form field name for a core metadata
+// header: lower-cased with "_" for "-", and the plural "classifiers" and
+// "project_urls".
+func FormFieldName(header string) string {
+	if f, ok := lookupCoreField(header); ok {
+		return f.Form
+	}
+	return strings.ReplaceAll(strings.ToLower(header), "-", "_")
+}
 
 // FormFields returns the upload form fields for d, in order, without the
 // file itself ("content"): the protocol fields, identity, every core
 // metadata field with PyPI's spelling, and the digests.
+//
+// What is sent, and why it differs from twine 4 where it does:
+//   - every core metadata field in the file, and only those (twine 4 sends
+//     only the fields its pkginfo knows for the declared Metadata-Version, so
+//     it silently drops e.g. the License-File that setuptools < 77 writes into
+//     2.1 metadata; we send it, and the check refuses such a file first, as
+//     PyPI and twine >= 6.1 do);
+//   - a single-use field whose value is exactly "UNKNOWN" (old setuptools'
+//     placeholder) is left out, as twine does; PyPI drops such values anyway;
+//   - "name" is the Name field as written; twine sends a "safe" spelling
+//     (runs of other characters replaced by "-"), which PyPI then shows as
+//     the project's display name;
+//   - "provides_extra", the name PyPI reads; twine 4 sends "provides_extras",
+//     which PyPI ignores;
+//   - the metadata 2.4 fields (license_expression, license_file), which twine
+//     4 cannot read;
+//   - no empty "comment" and no "md5_digest" when the digest is unknown.
 func (d *Distribution) FormFields() []Field {
-	m := d.Metadata
+	m := d.meta()
+	mv := m.MetadataVersion()
 	fields := []Field{
 		{":action", "file_upload"},
 		{"protocol_version", "1"},
@@ -165,47 +254,43 @@ func (d *Distribution) FormFields() []Field {
 		{"version", m.Version()},
 		{"filetype", string(d.Type)},
 		{"pyversion", d.PyVersion},
-		{"metadata_version", m.MetadataVersion()},
+		{"metadata_version", mv},
 	}
-	byName := map[string][]string{}
-	var extra []string
+	byForm := map[string][]string{}
 	for _, h := range m.Headers {
-		n := FormFieldName(h.Name)
-		if skipHeaders[n] {
+		f, ok := lookupCoreField(h.Name)
+		if !ok {
 			continue
 		}
-		if _, seen := byName[n]; !seen && !contains(fieldOrder, n) {
-			extra = append(extra, n)
+		switch f.Form {
+		case "metadata_version", "name", "version", "description":
+			continue // sent above, or once from Description()
 		}
-		byName[n] = append(byName[n], h.Value)
+		if !f.Multi && h.Value == "UNKNOWN" {
+			continue
+		}
+		byForm[f.Form] = append(byForm[f.Form], h.Value)
 	}
-	if desc := m.Description(); desc != "" {
-		byName["description"] = []string{desc}
+	if desc := m.Description(); desc != "" && desc != "UNKNOWN" {
+		byForm["description"] = []string{desc}
 	}
-	if kw := byName["keywords"]; len(kw) > 1 {
+	if kw := byForm["keywords"]; len(kw) > 1 {
 		// Keywords is a single comma-joined string on the wire.
-		byName["keywords"] = []string{strings.Join(kw, ",")}
+		byForm["keywords"] = []string{strings.Join(kw, ",")}
 	}
-	for _, n := range append(append([]string{}, fieldOrder[1:]...), extra...) {
-		for _, v := range byName[n] {
-			fields = append(fields, Field{n, v})
+	for _, f := range coreFields[3:] {
+		for _, v := range byForm[f.Form] {
+			fields = append(fields, Field{f.Form, v})
 		}
 	}
-	fields = append(fields,
-		Field{"sha256_digest", d.Digests.SHA256},
-		Field{"blake2_256_digest", d.Digests.BLAKE2b256},
-	)
+	if d.Digests.SHA256 != "" {
+		fields = append(fields, Field{"sha256_digest", d.Digests.SHA256})
+	}
+	if d.Digests.BLAKE2b256 != "" {
+		fields = append(fields, Field{"blake2_256_digest", d.Digests.BLAKE2b256})
+	}
 	if d.Digests.MD5 != "" {
 		fields = append(fields, Field{"md5_digest", d.Digests.MD5})
 	}
 	return fields
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

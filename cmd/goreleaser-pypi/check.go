@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newCheckCmd) }
+
+// checkFile is one file of `check --json`.
+type checkFile struct {
+	File     string         `json:"file"`
+	OK       bool           `json:"ok"`
+	Filetype string         `json:"filetype,omitempty"`
+	Name     string         `json:"name,omitempty"`
+	Version  string         `json:"version,omitempty"`
+	Size     int64          `json:"size"`
+	Digests  *dist.Digests  `json:"digests,omitempty"`
+	Problems []checkFinding `json:"problems"`
+	Warnings []checkFinding `json:"warnings"`
+}
+
+type checkFinding struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+type checkReport struct {
+	OK    bool        `json:"ok"`
+	Files []checkFile `json:"files"`
+}
+
+func newCheckCmd(a *app) *cobra.Command {
+	var (
+		asJSON      bool
+		maxFileSize string
+		allow       []string
+	)
+	cmd := &cobra.Command{
+		Use:   "check FILE...",
+		Short: "Verify wheels and sdists the way PyPI will, without uploading",
+		Long: "check inspects every wheel (.whl) and sdist (.tar.gz) given and reports everything " +
+			"PyPI would refuse: file names, core metadata, archive structure, and rules about the " +
+			"set (one sdist per release, no two files with one name). It prints one line per file " +
+			"(\"ok\", or each problem) and exits 1 if any file fails. upload runs the same checks " +
+			"over all files before it uploads anything.",
+		Example: "  goreleaser-pypi check dist/*.whl dist/*.tar.gz\n  goreleaser-pypi check --json dist/demo_py-0.1.0-py3-none-any.whl",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("check needs at least one file: goreleaser-pypi check dist/*.whl dist/*.tar.gz")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := dist.Options{AllowClassifiers: allow}
+			if maxFileSize != "" {
+				n, err := dist.ParseSize(maxFileSize)
+				if err != nil || n <= 0 {
+					return usageError("--max-file-size: invalid size %q (e.g. 100MiB, 200MB, 1GiB)", maxFileSize)
+				}
+				opts.MaxFileSize = n
+			}
+			report := runCheck(args, opts)
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(report); err != nil {
+					return err
+				}
+			} else {
+				printCheck(a, report)
+			}
+			if ghactions.Env(a.getenv).Enabled() {
+				for _, f := range report.Files {
+					for _, p := range f.Problems {
+						ghactions.Annotation{Level: "error", File: f.File, Title: "goreleaser-pypi check: " + p.Rule, Message: p.Message}.Write(a.stderr)
+					}
+				}
+			}
+			if !report.OK {
+				return silentFailure
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable report on stdout")
+	cmd.Flags().StringVar(&maxFileSize, "max-file-size", "", "per-file size limit (default 100MiB, PyPI's; e.g. 200MiB for a project with a raised limit)")
+	cmd.Flags().StringArrayVar(&allow, "allow-classifier", nil, "accept a trove classifier newer than this build's list (repeatable)")
+	return cmd
+}
+
+// runCheck verifies the files and shapes the report.
+func runCheck(paths []string, opts dist.Options) checkReport {
+	dists, problems := dist.Check(paths, opts)
+	byFile := map[string][]checkFinding{}
+	for _, p := range problems {
+		byFile[p.File] = append(byFile[p.File], checkFinding{Rule: p.Rule, Message: p.Message})
+	}
+	report := checkReport{OK: len(problems) == 0}
+	seen := map[string]bool{}
+	for _, d := range dists {
+		f := checkFile{File: d.Path, Size: d.Size, Problems: []checkFinding{}, Warnings: []checkFinding{}}
+		if !seen[d.Path] {
+			// A path given twice carries its problems once.
+			f.Problems = append(f.Problems, byFile[d.Path]...)
+			seen[d.Path] = true
+		}
+		for _, w := range d.Warnings {
+			f.Warnings = append(f.Warnings, checkFinding{Rule: w.Rule, Message: w.Message})
+		}
+		f.OK = len(f.Problems) == 0
+		if d.Type != "" {
+			f.Filetype = string(d.Type)
+			f.Name, f.Version = d.Name(), d.Version()
+			digests := d.Digests
+			f.Digests = &digests
+		}
+		report.Files = append(report.Files, f)
+	}
+	return report
+}
+
+func printCheck(a *app, report checkReport) {
+	failed := 0
+	for _, f := range report.Files {
+		for _, w := range f.Warnings {
+			fmt.Fprintf(a.stdout, "%s: warning: %s [%s]\n", f.File, w.Message, w.Rule)
+		}
+		if f.OK {
+			fmt.Fprintf(a.stdout, "%s: ok (%s %s, %s)\n", f.File, f.Name, f.Version, f.Filetype)
+			continue
+		}
+		failed++
+		for _, p := range f.Problems {
+			fmt.Fprintf(a.stdout, "%s: %s [%s]\n", f.File, p.Message, p.Rule)
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(a.stderr, "%d of %d files would be refused; nothing was uploaded\n", failed, len(report.Files))
+	}
+}
