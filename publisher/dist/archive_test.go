@@ -84,9 +84,9 @@ func writeZip(t testing.TB, members []member, comment string) []byte {
 type wheelSpec struct {
 	name, version string // for the .dist-info directory
 	metadata      string
-	wheelFile     string            // WHEEL content; default py3-none-any
-	extra         []member          // more members, before the dist-info
-	omit          map[string]bool   // dist-info base names to leave out
+	wheelFile     string          // WHEEL content; default py3-none-any
+	extra         []member        // more members, before the dist-info
+	omit          map[string]bool // dist-info base names to leave out
 	recordEdit    func(string) string
 	distInfo      string // override the dist-info directory name
 	_             struct{}
