@@ -93,14 +93,14 @@ func TestIssuerTokenVerifiesAgainstDiscovery(t *testing.T) {
 		JWKSURI string   `json:"jwks_uri"`
 		Algs    []string `json:"id_token_signing_alg_values_supported"`
 	}
-	if status := getJSON(t, srv.Issuer.URL+"/.well-known/openid-configuration", &conf); status != 200 {
+	if status := getOIDCJSON(t, srv.Issuer.URL+"/.well-known/openid-configuration", &conf); status != 200 {
 		t.Fatalf("openid-configuration: %d", status)
 	}
 	if conf.Issuer != srv.Issuer.URL || len(conf.Algs) != 1 || conf.Algs[0] != "RS256" {
 		t.Fatalf("configuration %+v", conf)
 	}
 	var set jose.JSONWebKeySet
-	if status := getJSON(t, conf.JWKSURI, &set); status != 200 || len(set.Keys) != 1 {
+	if status := getOIDCJSON(t, conf.JWKSURI, &set); status != 200 || len(set.Keys) != 1 {
 		t.Fatalf("jwks: %d %+v", status, set)
 	}
 	if !set.Keys[0].IsPublic() || set.Keys[0].Algorithm != "RS256" {

@@ -23,7 +23,7 @@ func (o *oidcServer) matchPublisher(claims map[string]any, service string) ([]st
 	switch {
 	case err == nil:
 		tp := pending[0]
-		if o.projectExists(tp.project) {
+		if o.projectKnown(tp.project) {
 			// Warehouse deletes a pending publisher whose project appeared
 			// in the meantime.
 			o.removePublisher(tp)

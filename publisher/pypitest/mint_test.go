@@ -153,7 +153,7 @@ func forgeRS256(t *testing.T, srv *Server, header, claims map[string]any) string
 }
 
 func TestMintInvalidTokens(t *testing.T) {
-	clock := &fixedClock{t: time.Unix(1_800_000_000, 0)}
+	clock := &tpClock{t: time.Unix(1_800_000_000, 0)}
 	srv := NewServer(t, WithClock(clock.now))
 	iss := srv.Issuer
 	now := clock.t
@@ -231,7 +231,7 @@ func mustIDToken(t *testing.T, iss *Issuer, aud string, c Claims) string {
 // TestMintLeewayEdges pins PyPI's 30 s leeway: exp <= now - 30 s is
 // expired, nbf and iat may be up to 30 s in the future.
 func TestMintLeewayEdges(t *testing.T) {
-	clock := &fixedClock{t: time.Unix(1_800_000_000, 0)}
+	clock := &tpClock{t: time.Unix(1_800_000_000, 0)}
 	srv := NewServer(t, WithClock(clock.now))
 	now := clock.t
 	for _, tt := range []struct {
@@ -277,7 +277,7 @@ func TestMintReuse(t *testing.T) {
 // its token could be accepted (exp + leeway): a reused token is refused as
 // reused, then as expired, never minted.
 func TestMintReuseForgottenAfterExpiry(t *testing.T) {
-	clock := &fixedClock{t: time.Unix(1_800_000_000, 0)}
+	clock := &tpClock{t: time.Unix(1_800_000_000, 0)}
 	srv := NewServer(t, WithClock(clock.now))
 	jwt := githubToken(t, srv.Issuer, "pypi")
 	mustMint(t, srv, jwt)
@@ -337,7 +337,7 @@ func TestMintFailNext(t *testing.T) {
 }
 
 func TestMintKeysFetchedOnceAndRefreshedAfterCooldown(t *testing.T) {
-	clock := &fixedClock{t: time.Unix(1_800_000_000, 0)}
+	clock := &tpClock{t: time.Unix(1_800_000_000, 0)}
 	srv := NewServer(t, WithClock(clock.now))
 	for i := 0; i < 3; i++ {
 		mustMint(t, srv, githubToken(t, srv.Issuer, "pypi"))
@@ -503,10 +503,7 @@ func TestMintPendingPublisher(t *testing.T) {
 
 func TestMintPendingPublisherProjectExists(t *testing.T) {
 	pending := GitHubPublisher{Repository: "octo/demo", Workflow: "release.yml", Project: "demo-py", Pending: true}
-	srv := NewServer(t, WithTrustedPublisher(pending))
-	if err := srv.oidc.createProject("demo.py"); err != nil {
-		t.Fatal(err)
-	}
+	srv := NewServer(t, WithTrustedPublisher(pending), WithToken("pypi-owner"), WithProject("demo.py", "pypi-owner"))
 	wantRefusal(t, srv, githubToken(t, srv.Issuer, "pypi"), "invalid-pending-publisher", "valid token, but project already exists")
 	// Warehouse deletes that pending publisher: next time there is none.
 	wantRefusal(t, srv, githubToken(t, srv.Issuer, "pypi"), "invalid-publisher",

@@ -379,9 +379,12 @@ type oidcServer struct {
 	tokens   *tokenStore
 	counters *serverStats // the core's counters (server.go)
 
-	// The core's project registry (core.go).
-	projectExists func(name string) bool
-	createProject func(name string) error
+	// Projects created by pending publishers' first mint, which the core
+	// materializes on their first upload (it calls projectExists with its
+	// lock held), and the core's own projects.
+	projectExists  func(name string) bool
+	createProject  func(name string) error
+	coreHasProject func(name string) bool
 
 	mu         sync.Mutex
 	publishers []*trustedPublisher
@@ -438,11 +441,22 @@ func newOIDCServer(s *Server) (*oidcServer, error) {
 		stats:      OIDCStats{Errors: map[string]int{}, Exchanges: map[string]int{}},
 	}
 	o.projectExists, o.createProject = s.oidcProjectRegistry()
+	o.coreHasProject = func(name string) bool {
+		s.core.mu.Lock()
+		defer s.core.mu.Unlock()
+		return s.core.projects[normalizeName(name)] != nil
+	}
 	return o, nil
 }
 
-// oidcProjectRegistry connects pending publishers to the index's projects:
-// whether a project exists (by normalized name) and creating one.
+// projectKnown reports whether a project exists on the index, or will on
+// the first upload because a pending publisher created it.
+func (o *oidcServer) projectKnown(name string) bool {
+	return o.projectExists(name) || o.coreHasProject(name)
+}
+
+// oidcProjectRegistry records the projects pending publishers create when
+// they mint: exists reports one by any spelling of its name.
 func (s *Server) oidcProjectRegistry() (exists func(string) bool, create func(string) error) {
 	var mu sync.Mutex
 	projects := map[string]bool{}

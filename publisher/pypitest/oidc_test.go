@@ -99,7 +99,7 @@ func githubToken(t *testing.T, iss *Issuer, audience string) string {
 	return body.Value
 }
 
-func getJSON(t *testing.T, url string, v any) int {
+func getOIDCJSON(t *testing.T, url string, v any) int {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -129,7 +129,7 @@ func TestAudience(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := NewServer(t, tt.opts...)
 			var got map[string]string
-			status := getJSON(t, srv.URL+"/_/oidc/audience", &got)
+			status := getOIDCJSON(t, srv.URL+"/_/oidc/audience", &got)
 			if status != tt.status {
 				t.Fatalf("status %d, want %d", status, tt.status)
 			}
@@ -250,10 +250,10 @@ func TestGitLabTokenEnv(t *testing.T) {
 	}
 }
 
-// fixedClock is a settable clock for WithClock.
-type fixedClock struct{ t time.Time }
+// tpClock is a settable clock for WithClock.
+type tpClock struct{ t time.Time }
 
-func (c *fixedClock) now() time.Time { return c.t }
+func (c *tpClock) now() time.Time { return c.t }
 
 // A release job's trusted publishing against the local index: the job gets
 // an ID token from the CI's issuer, exchanges it at the index for a
