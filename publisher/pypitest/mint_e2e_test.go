@@ -111,6 +111,7 @@ func TestMintedTokenExpires(t *testing.T) {
 // TestMintedTokenExpiresRealTime is the same with the real clock and a short
 // WithMintedTokenLifetime.
 func TestMintedTokenExpiresRealTime(t *testing.T) {
+	t.Parallel() // it sleeps up to 2 s
 	srv := NewServer(t, WithMintedTokenLifetime(2*time.Second))
 	mr := mustMint(t, srv, githubToken(t, srv.Issuer, "pypi"))
 	tpWantUpload(t, srv, mr.Token, "tinyutil-0.1.0-py3-none-any.whl", 200, "200")
