@@ -21,6 +21,10 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
 )
 
 // DefaultFile is the settings file looked for in the working directory.
@@ -213,4 +217,25 @@ func (f *File) describe() string {
 		return "default configuration"
 	}
 	return f.Path
+}
+
+// Publisher converts the target to the publishing pipeline's settings.
+func (t Target) Publisher() publisher.Target {
+	return publisher.Target{
+		Name:              t.Name,
+		RepositoryURL:     t.RepositoryURL,
+		Audience:          t.Audience,
+		TrustedPublishing: oidc.Mode(t.TrustedPublishing),
+		TokenEnv:          t.TokenEnv,
+		CheckURL:          t.CheckURL,
+		SkipExisting:      t.SkipExisting,
+		Concurrency:       t.Concurrency,
+		Retry: upload.RetryPolicy{
+			Attempts: t.Retry.Attempts,
+			Delay:    t.Retry.Delay,
+			MaxDelay: t.Retry.MaxDelay,
+		},
+		FailFast:    t.FailFast,
+		MaxFileSize: int64(t.MaxFileSize),
+	}
 }

@@ -26,6 +26,11 @@ type Overrides struct {
 	CheckURL          *string
 	FailFast          *bool
 	MaxFileSize       *int64
+
+	// Flags names the flag (or variable) a field came from where it is not
+	// "--" + the key with dashes, e.g. {"retry.attempts": "--retries"}; errors
+	// name it.
+	Flags map[string]string
 }
 
 // ApplyOverrides sets the given values on every target, then validates them
@@ -40,7 +45,11 @@ func (f *File) ApplyOverrides(o Overrides) error {
 			t.at = map[string]position{}
 		}
 		set := func(field string) {
-			t.at[field] = position{flag: "--" + strings.NewReplacer("_", "-", ".", "-").Replace(field)}
+			flag := o.Flags[field]
+			if flag == "" {
+				flag = "--" + strings.NewReplacer("_", "-", ".", "-").Replace(field)
+			}
+			t.at[field] = position{flag: flag}
 		}
 		if o.RepositoryURL != nil {
 			if t.at["name"].line == 0 && t.Name == defaultName(t.RepositoryURL) {

@@ -54,6 +54,9 @@ func (t *Target) validate(label string) Errors {
 		}
 		seen[id] = true
 	}
+	if t.TrustedPublishing == "automatic" { // uv's spelling
+		t.TrustedPublishing = TrustedPublishingAuto
+	}
 	switch t.TrustedPublishing {
 	case TrustedPublishingAuto, TrustedPublishingAlways, TrustedPublishingNever:
 	case "true", "false", "yes", "no", "on", "off":

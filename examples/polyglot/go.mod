@@ -1,0 +1,3 @@
+module github.com/example/polyglot
+
+go 1.22

@@ -1,0 +1,141 @@
+// Package plugin is goreleaser-pypi in the shape of a GoReleaser publisher:
+// String, Skip, Default and Publish over GoReleaser's *context.Context, like
+// the pipes in GoReleaser's internal/pipe. It publishes the "Wheel" and
+// "Source Dist" artifacts of the run (from the uv and poetry builders) to the
+// targets of .goreleaser-pypi.yaml.
+//
+// GoReleaser has no plugin loader: stock GoReleaser runs goreleaser-pypi as
+// a custom publisher (see docs/goreleaser.md). This package is for programs
+// that drive GoReleaser's pipeline themselves (a GoReleaser fork, a
+// distribution of GoReleaser with extra pipes, tests), and it is the only
+// package of this module that imports GoReleaser; the goreleaser-pypi binary
+// does not, to start fast and stay small.
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/caarlos0/log"
+	"github.com/goreleaser/goreleaser/v2/pkg/context"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/artifacts"
+	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/release"
+)
+
+// Pipe publishes a GoReleaser run's Python distributions.
+type Pipe struct {
+	// ConfigFile is the settings file. Empty: .goreleaser-pypi.yaml when it
+	// exists in the working directory, else the defaults (PyPI).
+	ConfigFile string
+	// Config, when set, is used as is instead of reading ConfigFile.
+	Config *config.File
+	// DryRun verifies and reads the indexes but uploads nothing.
+	DryRun bool
+	// Stdout receives GitHub Actions workflow commands (os.Stdout when nil).
+	Stdout io.Writer
+
+	// Result is the outcome of the last Publish, for callers that report it.
+	Result *release.Result
+}
+
+// String is the pipe's title in GoReleaser's log.
+func (*Pipe) String() string { return "pypi" }
+
+// ContinueOnError lets GoReleaser run the remaining publishers (Homebrew,
+// Scoop...) when PyPI fails; the run still fails at the end, with this
+// error. (GoReleaser's publish pipe checks for this method.)
+func (*Pipe) ContinueOnError() bool { return true }
+
+// Default loads and validates the settings, so that a bad file stops the
+// release in GoReleaser's defaults phase, before anything is built.
+func (p *Pipe) Default(ctx *context.Context) error {
+	if p.Config != nil {
+		return nil
+	}
+	getenv := env(ctx)
+	path := p.ConfigFile
+	if path == "" {
+		path = config.DefaultFile
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			p.Config = config.Default()
+			return nil
+		}
+	}
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return fmt.Errorf("pypi: %w", err)
+	}
+	p.Config = cfg
+	return nil
+}
+
+// Skip reports whether there is nothing to do: no enabled target. (Whether
+// the run built Python distributions is only known at publish time, when
+// Publish says so with a skip reason.)
+func (p *Pipe) Skip(*context.Context) bool {
+	return p.Config != nil && len(p.Config.Enabled()) == 0
+}
+
+// Publish uploads the run's wheels and sdists to every enabled target. It
+// returns a *release.SkipError (GoReleaser's "pipe skipped" with a reason)
+// when the run built no Python distribution.
+func (p *Pipe) Publish(ctx *context.Context) error {
+	if p.Config == nil {
+		if err := p.Default(ctx); err != nil {
+			return err
+		}
+	}
+	list := List(ctx)
+	if len(list.Python()) == 0 {
+		log.WithField("reason", "no wheels or sdists were built").Info("pypi: nothing to publish")
+		return &release.SkipError{Reason: "no Python wheels or sdists in this release"}
+	}
+	log.IncreasePadding()
+	defer log.DecreasePadding()
+	res, err := release.Publish(ctx, release.Options{
+		Config:    p.Config,
+		Artifacts: list,
+		DryRun:    p.DryRun,
+		Getenv:    env(ctx),
+		Log:       log.Log,
+		Stdout:    p.Stdout,
+	})
+	p.Result = res
+	return err
+}
+
+// List converts the run's artifacts to the form artifacts.json has, with
+// paths resolved against the working directory (GoReleaser's paths are
+// relative to it).
+func List(ctx *context.Context) *artifacts.List {
+	l := &artifacts.List{File: "GoReleaser's artifact list"}
+	for _, a := range ctx.Artifacts.List() {
+		art := artifacts.Artifact{
+			Name:   a.Name,
+			Path:   a.Path,
+			Goos:   a.Goos,
+			Goarch: a.Goarch,
+			Target: a.Target,
+			Type:   a.Type.String(),
+			Extra:  map[string]any(a.Extra),
+		}
+		art.Resolved = a.Path
+		if abs, err := filepath.Abs(filepath.FromSlash(a.Path)); err == nil {
+			art.Resolved = abs
+		}
+		l.Artifacts = append(l.Artifacts, art)
+	}
+	return l
+}
+
+// env reads GoReleaser's environment: the process environment plus the
+// configuration's env: entries.
+func env(ctx *context.Context) func(string) string {
+	return func(k string) string { return ctx.Env[k] }
+}
