@@ -231,7 +231,9 @@ func redactURL(raw string) string {
 	if err != nil {
 		return "(an unparseable Location)"
 	}
-	u.User = nil
+	if u.User != nil {
+		u.User = url.User("…")
+	}
 	if u.RawQuery != "" {
 		u.RawQuery = "…"
 	}

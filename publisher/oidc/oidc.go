@@ -164,10 +164,16 @@ func (o Options) config() (*config, error) {
 		raw = DefaultRepositoryURL
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("invalid repository URL %q: it needs an https scheme and a host, e.g. %s", raw, DefaultRepositoryURL)
+	if err != nil {
+		// Not echoed: a malformed URL may still carry a password.
+		return nil, fmt.Errorf("invalid repository URL: it needs an https scheme and a host, e.g. %s", DefaultRepositoryURL)
 	}
-	c.repo = &url.URL{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: u.Path}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("invalid repository URL %s: it needs an https scheme and a host, e.g. %s", redactURL(raw), DefaultRepositoryURL)
+	}
+	// User info is dropped: credentials come from the environment, never the URL.
+	c.repo = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
 	if c.ReadFile == nil {
 		c.ReadFile = readFileLimited
 	}

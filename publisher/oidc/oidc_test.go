@@ -761,3 +761,50 @@ func TestInvalidateMintsAgain(t *testing.T) {
 		t.Error("an identity token was exchanged twice")
 	}
 }
+
+func TestRepositoryURLValidation(t *testing.T) {
+	for _, raw := range []string{"ftp://pypi.org/legacy/", "https:///legacy/", "://bad", "https://user:hunter2-secret@%zz/"} {
+		_, err := oidc.NewSource(oidc.Options{RepositoryURL: raw, Getenv: envFunc(nil)})
+		if err == nil {
+			t.Errorf("%q accepted", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+	// User info in a valid URL is dropped and never shown.
+	ts := newTokenService(t)
+	ix := newFakeIndex(t)
+	ix.audienceStatus = http.StatusNotFound
+	o := options(ix, ts.env(), newCapture())
+	o.RepositoryURL = strings.Replace(ix.repositoryURL(), "http://", "http://user:hunter2-secret@", 1)
+	src, err := oidc.NewSource(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Token(context.Background())
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestCustomHTTPClientStillRefusesRedirects(t *testing.T) {
+	ts := newTokenService(t)
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
+	defer other.Close()
+	ix := newFakeIndex(t)
+	ix.mintHandler = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/", http.StatusFound)
+	}
+	o := options(ix, ts.env(), newCapture())
+	o.HTTPClient = &http.Client{} // follows redirects by default
+	src, _ := oidc.NewSource(o)
+	if _, err := src.Token(context.Background()); oidc.ErrorProblem(err) != oidc.ProblemMintResponse {
+		t.Errorf("err = %v", err)
+	}
+	if elsewhere != 0 {
+		t.Error("the custom client followed the redirect")
+	}
+}
