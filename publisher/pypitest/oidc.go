@@ -96,8 +96,10 @@ func WithIssuerClaims(c Claims) Option {
 	return func(o *options) { o.oidc.claims = &c }
 }
 
-// WithClock sets the clock of trusted publishing: token times at the
-// issuer, their verification, and minted tokens' expiry.
+// WithClock sets the index's clock: the times in the issuer's ID tokens,
+// their verification at mint-token, and API tokens' expiry at upload (the
+// core reads it through Server.now). Tests use it to cross the 30 s leeway
+// or a minted token's lifetime without sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.oidc.clock = now }
 }
