@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // Archive checks on a received file, in Warehouse's order and words:
@@ -522,39 +523,39 @@ func readZipMember(zr *zip.Reader, name string, limit int64) ([]byte, bool, erro
 }
 
 // recordMatches is warehouse.utils.wheel.validate_record's comparison: the
-// RECORD lists exactly the archive's files (directories and the RECORD
-// itself, with its signatures, aside).
-func recordMatches(zr *zip.Reader, record []byte, distInfo string) bool {
-	listed := map[string]bool{}
+// RECORD lists exactly the archive's file names (directories and RECORD
+// signatures aside; hashes are not compared). ok is false where Warehouse
+// treats the RECORD as missing (not UTF-8 or not CSV).
+func recordMatches(zr *zip.Reader, record []byte, distInfo string) (matches, ok bool) {
+	if !utf8.Valid(record) {
+		return false, false
+	}
 	rows, err := csv.NewReader(bytes.NewReader(record)).ReadAll()
 	if err != nil {
-		return false
+		return false, false
 	}
-	skip := func(name string) bool {
-		return strings.HasSuffix(name, "/") || name == distInfo+"/RECORD" ||
-			name == distInfo+"/RECORD.jws" || name == distInfo+"/RECORD.p7s"
-	}
+	exempt := map[string]bool{distInfo + "/RECORD.jws": true, distInfo + "/RECORD.p7s": true}
+	listed := map[string]bool{}
 	for _, row := range rows {
-		if len(row) == 0 || row[0] == "" || skip(row[0]) {
-			continue
+		if len(row) > 0 {
+			listed[strings.ReplaceAll(row[0], `\`, "/")] = true
 		}
-		listed[row[0]] = true
 	}
 	files := map[string]bool{}
 	for _, f := range zr.File {
-		if !skip(f.Name) {
+		if !strings.HasSuffix(f.Name, "/") && !strings.HasSuffix(f.Name, `\`) && !exempt[f.Name] {
 			files[f.Name] = true
 		}
 	}
 	if len(files) != len(listed) {
-		return false
+		return false, true
 	}
 	for name := range files {
 		if !listed[name] {
-			return false
+			return false, true
 		}
 	}
-	return true
+	return true, true
 }
 
 // tarTopLevel returns the sdist's names and its top-level prefix

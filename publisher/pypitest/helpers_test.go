@@ -44,14 +44,14 @@ func readCoreMetadata(t testing.TB, path string) ([]header, string) {
 	var raw []byte
 	name := filepath.Base(path)
 	switch {
-	case strings.HasSuffix(name, ".whl"):
+	case strings.HasSuffix(name, ".whl") || strings.HasSuffix(name, ".zip") || strings.HasSuffix(name, ".egg"):
 		zr, err := zip.OpenReader(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer zr.Close()
 		for _, f := range zr.File {
-			if strings.HasSuffix(f.Name, ".dist-info/METADATA") && strings.Count(f.Name, "/") == 1 {
+			if (strings.HasSuffix(f.Name, ".dist-info/METADATA") || strings.HasSuffix(f.Name, "/PKG-INFO")) && strings.Count(f.Name, "/") == 1 {
 				rc, err := f.Open()
 				if err != nil {
 					t.Fatal(err)
@@ -132,15 +132,19 @@ func formFor(t testing.TB, path string) []Field {
 	if body != "" {
 		fields = append(fields, Field{"description", body})
 	}
+	return append(fields, digestFields(data)...)
+}
+
+// digestFields are the three digest fields for content.
+func digestFields(data []byte) []Field {
 	sha := sha256.Sum256(data)
 	b2 := blake2b.Sum256(data)
 	m5 := md5.Sum(data)
-	fields = append(fields,
-		Field{"md5_digest", hex.EncodeToString(m5[:])},
-		Field{"sha256_digest", hex.EncodeToString(sha[:])},
-		Field{"blake2_256_digest", hex.EncodeToString(b2[:])},
-	)
-	return fields
+	return []Field{
+		{"md5_digest", hex.EncodeToString(m5[:])},
+		{"sha256_digest", hex.EncodeToString(sha[:])},
+		{"blake2_256_digest", hex.EncodeToString(b2[:])},
+	}
 }
 
 // setField replaces every value of name with value ("" removes the field).

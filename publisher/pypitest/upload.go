@@ -377,6 +377,7 @@ func (s *Server) processUpload(r *http.Request, rec *received) *statusReply {
 		return badRequest("The upload form's fields exceed %d MiB (a pypitest limit).", maxFormBytes>>20)
 	}
 	f := rec.form
+	sent := slices.Clone(f.fields) // inspection shows the fields as sent
 	f.cleanup()
 	if v, ok := f.last("protocol_version"); ok && v != "1" {
 		return badRequest("Unknown protocol version.")
@@ -397,7 +398,7 @@ func (s *Server) processUpload(r *http.Request, rec *received) *statusReply {
 		return badRequest("Upload payload does not have a file.")
 	}
 
-	up := &upload{s: s, tok: tok, rec: rec, form: f, meta: meta}
+	up := &upload{s: s, tok: tok, rec: rec, form: f, meta: meta, sent: sent}
 	s.core.mu.Lock()
 	rep, identical := up.checkState()
 	s.core.mu.Unlock()
@@ -423,6 +424,7 @@ type upload struct {
 	rec  *received
 	form *form
 	meta *coreMetadata
+	sent []Field
 
 	// set by checkState
 	project    *project
@@ -669,10 +671,14 @@ func (u *upload) checkWheel(licenseFiles []string) *statusReply {
 		}
 	}
 	record, ok, err := readZipMember(&zr.Reader, distInfo+"/RECORD", 64<<20)
-	if !ok {
+	matches, readable := false, false
+	if ok && err == nil {
+		matches, readable = recordMatches(&zr.Reader, record, distInfo)
+	}
+	if !readable {
 		return badRequest("Wheel '%s' does not contain the required RECORD file: %s/RECORD", filename, distInfo)
 	}
-	u.recordMismatch = err != nil || !recordMatches(&zr.Reader, record, distInfo)
+	u.recordMismatch = !matches
 	metadata, ok, err := readZipMember(&zr.Reader, distInfo+"/METADATA", 16<<20)
 	if !ok {
 		return badRequest("Wheel '%s' does not contain the required METADATA file: %s/METADATA", filename, distInfo)
@@ -720,7 +726,7 @@ func (u *upload) commit() *statusReply {
 		pyversion = "source"
 	}
 	var fields []Field
-	for _, f := range u.form.fields {
+	for _, f := range u.sent {
 		if f.Name != ":action" {
 			fields = append(fields, f)
 		}
