@@ -159,7 +159,9 @@ func (r *run) run(ctx context.Context) error {
 			files[p.File] = true
 			logger.WithField("file", p.File).Error(p.Message)
 		}
-		return &loggedError{fmt.Errorf("verification failed: %d problem(s) in %d file(s); nothing was uploaded", len(problems), len(files))}
+		err := fmt.Errorf("verification failed: %d problem(s) in %d file(s); nothing was uploaded", len(problems), len(files))
+		logger.Error(err.Error())
+		return &loggedError{err}
 	}
 	var total int64
 	for _, d := range dists {

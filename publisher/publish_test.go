@@ -1,0 +1,322 @@
+package publisher_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
+)
+
+const token = "pypi-AgEIcHlwaS5vcmcpublishtest0123456789abcdef"
+
+// fastRetry keeps the fault tests quick: waits of milliseconds.
+var fastRetry = upload.RetryPolicy{Attempts: 5, Delay: time.Millisecond, MaxDelay: 10 * time.Millisecond, MaxElapsed: 30 * time.Second}
+
+// goodFiles are the real wheels and sdists of testdata/good.
+func goodFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"*.whl", "*.tar.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "testdata", "good", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 5 {
+		t.Fatalf("testdata/good holds %d distributions", len(files))
+	}
+	return files
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+type captured struct {
+	logs, stdout bytes.Buffer
+}
+
+func job(srv *pypitest.Server, files []string, vars map[string]string, c *captured) publisher.Job {
+	return publisher.Job{
+		Files: files,
+		Target: publisher.Target{
+			RepositoryURL:     srv.RepositoryURL,
+			TrustedPublishing: oidc.Auto,
+			Retry:             fastRetry,
+		},
+		Getenv: env(vars),
+		Log:    log.New(&c.logs),
+		Stdout: &c.stdout,
+	}
+}
+
+func TestRunSurvivesFaultsAndStoresEachFileOnce(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	files := goodFiles(t)
+	srv.Faults().Next(2, pypitest.Fault{Status: http.StatusServiceUnavailable})
+	srv.Faults().Next(1, pypitest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"})
+	srv.Faults().Next(1, pypitest.Fault{Drop: true, DropAfter: 700})
+	srv.Faults().Next(1, pypitest.Fault{AcceptThenFail: true, Status: http.StatusBadGateway})
+	srv.Faults().Next(1, pypitest.Fault{Status: http.StatusInternalServerError, HTML: true})
+
+	var c captured
+	rep, err := publisher.Run(context.Background(), job(srv, files, map[string]string{"PYPI_API_TOKEN": token}, &c))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	if s := rep.Summary(); s.Uploaded != len(files) || s.Failed != 0 {
+		t.Fatalf("summary %+v\n%s", s, c.logs.String())
+	}
+	stored := srv.Files()
+	if len(stored) != len(files) {
+		t.Fatalf("index holds %d files, want %d", len(stored), len(files))
+	}
+	seen := map[string]bool{}
+	for _, f := range stored {
+		if seen[f.Filename] {
+			t.Errorf("%s stored twice", f.Filename)
+		}
+		seen[f.Filename] = true
+	}
+	total, _ := srv.UploadAttempts()
+	if total != len(files)+6 {
+		t.Errorf("%d upload requests, want %d files + 6 faults", total, len(files))
+	}
+	retried := 0
+	for _, r := range rep.Files {
+		if r.Attempts > 1 {
+			retried++
+		}
+	}
+	if retried == 0 {
+		t.Error("no file needed a retry: the faults did not hit")
+	}
+	secrets.Scan(t, map[string]string{"logs": c.logs.String(), "stdout": c.stdout.String()}, token)
+}
+
+func TestRunRedirectNeverReachesTheOtherHost(t *testing.T) {
+	other := pypitest.NewServer(t, pypitest.WithToken(token))
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	srv.Faults().Next(-1, pypitest.Fault{RedirectTo: other.RepositoryURL, Status: http.StatusTemporaryRedirect})
+	var c captured
+	rep, err := publisher.Run(context.Background(), job(srv, goodFiles(t)[:1], map[string]string{"PYPI_API_TOKEN": token}, &c))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if n := len(other.Requests()); n != 0 {
+		t.Fatalf("the redirect target got %d requests", n)
+	}
+	if msg := rep.Files[0].Error; !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.RepositoryURL) {
+		t.Errorf("error %q", msg)
+	}
+}
+
+func TestRunMissingSlashIsExplained(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	var c captured
+	j := job(srv, goodFiles(t)[:1], map[string]string{"PYPI_API_TOKEN": token}, &c)
+	j.Target.RepositoryURL = strings.TrimSuffix(srv.RepositoryURL, "/")
+	rep, err := publisher.Run(context.Background(), j)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	want := "use the repository URL with a trailing slash: " + srv.RepositoryURL
+	if msg := rep.Files[0].Error; !strings.Contains(msg, "308 Permanent Redirect") || !strings.Contains(msg, want) {
+		t.Errorf("error %q", msg)
+	}
+	if srv.Stats().FilesStored != 0 {
+		t.Error("a file was stored")
+	}
+}
+
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return nil, io.ErrUnexpectedEOF
+}
+
+func TestRunRefusesPlainHTTPBeforeAnyRequest(t *testing.T) {
+	tr := &countingTransport{}
+	var c captured
+	rep, err := publisher.Run(context.Background(), publisher.Job{
+		Files:     goodFiles(t),
+		Target:    publisher.Target{RepositoryURL: "http://pypi.example.com/legacy/"},
+		Getenv:    env(map[string]string{"PYPI_API_TOKEN": token}),
+		Log:       log.New(&c.logs),
+		Stdout:    &c.stdout,
+		Transport: tr,
+	})
+	if err == nil || !strings.Contains(err.Error(), "http://pypi.example.com/legacy/") || !strings.Contains(err.Error(), "use https") {
+		t.Fatalf("err %v", err)
+	}
+	if tr.n.Load() != 0 {
+		t.Errorf("%d requests", tr.n.Load())
+	}
+	if rep.OK() || rep.Error == "" {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestRunVerifiesEverythingBeforeUploadingAnything(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	bad, err := filepath.Glob(filepath.Join("..", "testdata", "bad", "*.whl"))
+	if err != nil || len(bad) == 0 {
+		t.Fatalf("no bad wheels: %v", err)
+	}
+	var c captured
+	rep, err := publisher.Run(context.Background(), job(srv, append(goodFiles(t), bad[0]), map[string]string{"PYPI_API_TOKEN": token}, &c))
+	if err == nil || !publisher.AlreadyLogged(err) {
+		t.Fatalf("err %v", err)
+	}
+	if len(rep.Problems) == 0 || srv.Stats().UploadAttempts != 0 {
+		t.Fatalf("problems %v, uploads %d", rep.Problems, srv.Stats().UploadAttempts)
+	}
+	if !strings.Contains(c.logs.String(), filepath.Base(bad[0])) {
+		t.Errorf("the problem was not logged:\n%s", c.logs.String())
+	}
+}
+
+func TestRunSkipExistingAndChangedContent(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	dir := t.TempDir()
+	spec := wheelgen.Spec{Name: "changing", Version: "1.0.0", Size: 4096, Seed: 1}
+	w, err := wheelgen.Write(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := wheelgen.WriteSdist(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"PYPI_API_TOKEN": token}
+	var c captured
+	if _, err := publisher.Run(context.Background(), job(srv, []string{w, s}, vars, &c)); err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+
+	// Re-run: nothing is sent.
+	before := srv.Stats().UploadAttempts
+	j := job(srv, []string{w, s}, vars, &c)
+	j.Target.SkipExisting = true
+	rep, err := publisher.Run(context.Background(), j)
+	if err != nil || rep.Summary().Skipped != 2 || srv.Stats().UploadAttempts != before {
+		t.Fatalf("err %v, %+v, uploads %d → %d", err, rep.Summary(), before, srv.Stats().UploadAttempts)
+	}
+
+	// The same wheel name with other content: a clear failure, skip-existing or not.
+	spec.Seed = 2
+	if _, err := wheelgen.Write(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, skip := range []bool{true, false} {
+		j := job(srv, []string{w}, vars, &c)
+		j.Target.SkipExisting = skip
+		rep, err := publisher.Run(context.Background(), j)
+		if err == nil {
+			t.Fatalf("skip=%v: a changed file passed", skip)
+		}
+		msg := rep.Files[0].Error
+		for _, want := range []string{"a different file named " + filepath.Base(w), "local sha256 " + rep.Files[0].SHA256, "index sha256 ", "never allows re-using a file name", "bump the version"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("skip=%v: error lacks %q:\n%s", skip, want, msg)
+			}
+		}
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	files := goodFiles(t)
+	var c captured
+	rep, err := publisher.Run(context.Background(), publisher.Job{
+		Files:  files,
+		Target: publisher.Target{RepositoryURL: srv.RepositoryURL},
+		DryRun: true,
+		Getenv: env(nil),
+		Log:    log.New(&c.logs),
+		Stdout: &c.stdout,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	if rep.Summary().WouldUpload != len(files) || srv.Stats().UploadAttempts != 0 {
+		t.Errorf("%+v, %d uploads", rep.Summary(), srv.Stats().UploadAttempts)
+	}
+	if !strings.Contains(c.logs.String(), "no credentials found; a real run would fail") {
+		t.Errorf("logs:\n%s", c.logs.String())
+	}
+}
+
+func TestRunTrustedPublishing(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(pypitest.DefaultPublisher()))
+	vars := map[string]string{"GITHUB_ACTIONS": "true"}
+	for _, kv := range srv.Issuer.GitHubEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	files := goodFiles(t)
+	var c captured
+	j := job(srv, files, vars, &c)
+	j.Target.TrustedPublishing = oidc.Always
+
+	// A dry run says it would mint, and does not.
+	j.DryRun = true
+	rep, err := publisher.Run(context.Background(), j)
+	if err != nil || srv.Stats().Mints != 0 || !strings.HasPrefix(rep.Credentials, "trusted publishing") {
+		t.Fatalf("dry run: err %v, mints %d, credentials %q", err, srv.Stats().Mints, rep.Credentials)
+	}
+
+	j.DryRun = false
+	rep, err = publisher.Run(context.Background(), j)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	if rep.Summary().Uploaded != len(files) || srv.Stats().Mints != 1 {
+		t.Errorf("%+v, %d mints", rep.Summary(), srv.Stats().Mints)
+	}
+}
+
+func TestRunGitHubActionsAnnotationsAndSummary(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	files := goodFiles(t)
+	bad := filepath.Base(files[0])
+	srv.Faults().ForFile(bad, -1, pypitest.Fault{Status: http.StatusBadRequest, Message: "Invalid value for classifiers. Error: Classifier 'Foo' is not a valid classifier."})
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	var c captured
+	rep, err := publisher.Run(context.Background(), job(srv, files, map[string]string{
+		"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
+	}, &c))
+	if err == nil || rep.Summary().Failed != 1 || rep.Summary().Uploaded != len(files)-1 {
+		t.Fatalf("err %v, %+v", err, rep.Summary())
+	}
+	wantAnnotation := "::error file=" + files[0] + ",title=PyPI upload failed::" + files[0] + ": upload refused by " + srv.RepositoryURL + ": 400 Invalid value for classifiers. Error: Classifier 'Foo' is not a valid classifier."
+	if !strings.Contains(c.stdout.String(), wantAnnotation) {
+		t.Errorf("stdout lacks\n%s\ngot:\n%s", wantAnnotation, c.stdout.String())
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| `" + bad + "` | ❌ failed: ", "✅ uploaded", "1 failed"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
