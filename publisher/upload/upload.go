@@ -211,6 +211,11 @@ func (p *Publisher) IndexURL() string { return p.index.String() }
 func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Report, error) {
 	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}}
 	defer p.progress.close()
+	if pub.opts.Transport == nil {
+		// Keep-alive serves the files of one call; idle connections must
+		// not outlive it (a plugin may run many releases in one process).
+		defer pub.upload.CloseIdleConnections()
+	}
 	start := time.Now()
 	rep := &Report{
 		RepositoryURL: p.repo.String(),
