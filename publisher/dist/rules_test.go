@@ -297,28 +297,31 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// lowerRatioFloor makes the 64 MiB floor of the ratio rule 1 MiB for a test.
+func lowerRatioFloor(t *testing.T) {
+	old := compressionRatioMinSize
+	compressionRatioMinSize = 1 << 20
+	t.Cleanup(func() { compressionRatioMinSize = old })
+}
+
 func TestCompressionRatio(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 65 MiB member")
-	}
-	zeros := strings.Repeat("\x00", 65<<20)
+	lowerRatioFloor(t)
+	zeros := strings.Repeat("\x00", 2<<20)
 	data := okWheel(t, okMeta, func(s *wheelSpec) { s.extra = append(s.extra, member{name: "demo_py/zeros.bin", data: zeros}) })
 	_, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", data)
 	if !hasRule(problems, RuleCompressionRatio) {
 		t.Errorf("65 MiB of zeros in %d bytes: %v", len(data), problems)
 	}
-	// A small, highly compressed member is fine: the ceiling applies past 64 MiB only.
-	data = okWheel(t, okMeta, func(s *wheelSpec) { s.extra = append(s.extra, member{name: "demo_py/zeros.bin", data: zeros[:1<<20]}) })
+	// A highly compressed member under the floor is fine.
+	data = okWheel(t, okMeta, func(s *wheelSpec) { s.extra = append(s.extra, member{name: "demo_py/zeros.bin", data: zeros[:1<<19]}) })
 	if _, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", data); len(problems) != 0 {
-		t.Errorf("1 MiB of zeros: %v", problems)
+		t.Errorf("512 KiB of zeros: %v", problems)
 	}
 }
 
 func TestSdistCompressionBomb(t *testing.T) {
-	if testing.Short() {
-		t.Skip("decompresses 64 MiB")
-	}
-	zeros := strings.Repeat("\x00", 70<<20)
+	lowerRatioFloor(t)
+	zeros := strings.Repeat("\x00", 2<<20)
 	data := buildTarGz(t, sdistEntries("demo_py-0.1.0", okMeta, tarEntry{name: "demo_py-0.1.0/zeros", data: zeros}))
 	_, problems := inspectBytes(t, "demo_py-0.1.0.tar.gz", data)
 	if !hasRule(problems, RuleCompressionRatio) {

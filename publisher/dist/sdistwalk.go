@@ -75,8 +75,8 @@ func (s *sdistWalk) run(r io.Reader) {
 	}
 	gz.Multistream(false)
 	limit := int64(s.maxRatio * float64(s.fileSize))
-	if limit < compressionRatioMinSize {
-		limit = compressionRatioMinSize
+	if limit < int64(compressionRatioMinSize) {
+		limit = int64(compressionRatioMinSize)
 	}
 	br := &budgetReader{r: gz, left: limit}
 	defer func() {

@@ -40,10 +40,11 @@ const (
 
 // Warehouse's decompression-bomb rule: refuse an archive that decompresses to
 // more than 50 times its size once the total passes 64 MiB.
-const (
-	DefaultMaxCompressionRatio = 50
-	compressionRatioMinSize    = 64 << 20
-)
+const DefaultMaxCompressionRatio = 50
+
+// compressionRatioMinSize is where the ratio ceiling starts to apply (a
+// variable only so tests need not decompress 64 MiB).
+var compressionRatioMinSize uint64 = 64 << 20
 
 type zipMember struct {
 	Name         string
@@ -591,7 +592,7 @@ func (w *zipWalk) ratioFinding() *finding {
 		return nil
 	}
 	return &finding{"compression-ratio", fmt.Sprintf("File exceeds compression ratio of %g: it decompresses to %s, %.0f times its size (PyPI refuses more than %g× once past %s, as a decompression bomb)",
-		w.maxRatio, humanSize(int64(total)), ratio, w.maxRatio, humanSize(compressionRatioMinSize))}
+		w.maxRatio, humanSize(int64(total)), ratio, w.maxRatio, humanSize(int64(compressionRatioMinSize)))}
 }
 
 // readMember reads a member's uncompressed content again from the file (for
