@@ -165,15 +165,15 @@ func gitHubNoTokenError(c *config, ix index) *Error {
 			Problem: ProblemEnvNotForwarded,
 			Summary: "trusted publishing: GITHUB_ACTIONS is true but " + missing + ": as a GoReleaser custom publisher, goreleaser-pypi only gets the variables its env: forwards",
 			Guidance: "The environment looks scrubbed (" + strings.Join(runnerVariables, ", ") + ", which GitHub sets in every job, are\n" +
-				"missing), which is what GoReleaser does to custom publishers. " + goReleaserSection(c.tokenEnv) + "\n" +
-				"The job must also be allowed to request an identity token. " + githubSection(ix),
+				"missing), which is what GoReleaser does to custom publishers.\n\n" + goReleaserSection(c.tokenEnv) + "\n" +
+				"The job must also be allowed to request an identity token.\n\n" + githubSection(ix),
 		}
 	}
 	return &Error{
 		Problem: ProblemMissingPermission,
 		Summary: "trusted publishing: this GitHub Actions job has no identity token: " + missing + " (missing `permissions: id-token: write`?)",
-		Guidance: "GitHub sets these variables only in jobs allowed to request an OpenID Connect token. " + githubSection(ix) + "\n" +
-			"If goreleaser-pypi runs as a GoReleaser custom publisher, the variables must also be forwarded. " + goReleaserSection(c.tokenEnv),
+		Guidance: "GitHub sets these variables only in jobs allowed to request an OpenID Connect token.\n\n" + githubSection(ix) + "\n" +
+			"If goreleaser-pypi runs as a GoReleaser custom publisher, the variables must also be forwarded.\n\n" + goReleaserSection(c.tokenEnv),
 	}
 }
 
@@ -187,6 +187,6 @@ func partialEnvError(c *config, urlMissing bool) *Error {
 		Problem: ProblemPartialEnv,
 		Summary: fmt.Sprintf("trusted publishing: %s is set but %s is not", set, unset),
 		Guidance: "GitHub always sets both together, so one was lost on the way, typically in a GoReleaser custom publisher's\n" +
-			"env: that forwards only one of them. " + goReleaserSection(c.tokenEnv),
+			"env: that forwards only one of them.\n\n" + goReleaserSection(c.tokenEnv),
 	}
 }

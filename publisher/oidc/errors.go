@@ -172,11 +172,11 @@ func (ix index) tokenPage() string {
 func (ix index) publishingPage() string {
 	switch strings.ToLower(ix.repo.Hostname()) {
 	case "upload.pypi.org", "pypi.org":
-		return "https://pypi.org/manage/account/publishing/ for a new\nproject, the project's Settings → Publishing page otherwise"
+		return "For a new project add it at https://pypi.org/manage/account/publishing/, otherwise on the\nproject's Settings → Publishing page"
 	case "test.pypi.org":
-		return "https://test.pypi.org/manage/account/publishing/ for a new\nproject, the project's Settings → Publishing page otherwise"
+		return "For a new project add it at https://test.pypi.org/manage/account/publishing/, otherwise on the\nproject's Settings → Publishing page"
 	}
-	return "the project's trusted publishing settings on the index"
+	return "Add it in the project's trusted publishing settings on the index"
 }
 
 // apiTokenHowTo says where to create an API token and how to pass it.
@@ -185,21 +185,22 @@ func apiTokenHowTo(ix index, tokenEnv string) string {
 	if p := ix.tokenPage(); p != "" {
 		where = "Create an API token at " + p
 	}
-	return fmt.Sprintf("%s (scoped to the project), store it as a CI secret and pass it in the\n"+
-		"%s environment variable (never on the command line).\n", where, tokenEnv)
+	return where + " (scoped to the project),\n" +
+		"store it as a CI secret and pass it in the " + tokenEnv + " environment variable (never on the command line).\n"
 }
 
 // apiTokenAlternative is the closing "or use an API token" paragraph.
 func apiTokenAlternative(ix index, tokenEnv string) string {
-	return "Or upload with an API token instead. " + apiTokenHowTo(ix, tokenEnv)
+	return "Or upload with an API token instead.\n" + apiTokenHowTo(ix, tokenEnv)
 }
 
 // githubSection is the "how to set up trusted publishing on GitHub" advice.
 func githubSection(ix index) string {
-	return "Configure a trusted publisher for the project on the index (repository owner, repository name, workflow\n" +
-		"file name such as release.yml, and optionally the GitHub environment): " + ix.publishingPage() + "\n" +
-		"(" + docsAddPublisher + "). Then let the publishing job request an identity\n" +
-		"token (at the job level: a job's `permissions:` replaces the workflow's):\n\n" + permissionsSnippet + "\n" +
+	return "Configure a trusted publisher for the project on the index: repository owner, repository name,\n" +
+		"workflow file name such as release.yml, and optionally the GitHub environment.\n" +
+		ix.publishingPage() + "\n(see " + docsAddPublisher + ").\n" +
+		"Then let the publishing job request an identity token (at the job level: a job's `permissions:`\n" +
+		"replaces the workflow's):\n\n" + permissionsSnippet + "\n" +
 		"Learn more at " + docsGitHubOIDC + "\n"
 }
 
@@ -223,8 +224,9 @@ func gitLabSection(varName, aud string) string {
 		"      id_tokens:\n" +
 		"        " + varName + ":\n" +
 		"          aud: " + aud + "\n\n" +
-		"When goreleaser-pypi runs as a GoReleaser custom publisher, also forward GITLAB_CI and " + varName + "\n" +
-		"in the publisher's env: (" + docsGitLabIDTokens + ").\n"
+		"The index exchanges that one token once: run goreleaser-pypi once per job (`goreleaser-pypi publish`\n" +
+		"after the release), not as a GoReleaser custom publisher, which starts a process per file\n" +
+		"(" + docsGitLabIDTokens + ").\n"
 }
 
 // googleSection is the Google Cloud setup advice.

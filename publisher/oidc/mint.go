@@ -213,8 +213,8 @@ func (m *minter) accept(l *log.Entry, resp *response, claims Claims, aud, jwt st
 		e.Summary += fmt.Sprintf(" after %d attempts", attempts)
 	}
 	if resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed {
-		e.Guidance = "The index has no trusted publishing token exchange at this address: check the repository URL, or use an\n" +
-			"API token. " + apiTokenHowTo(m.ix, m.c.tokenEnv)
+		e.Guidance = "The index has no trusted publishing token exchange at this address: check the repository URL, or use\n" +
+			"an API token.\n\n" + apiTokenHowTo(m.ix, m.c.tokenEnv)
 	}
 	return nil, e
 }
@@ -312,7 +312,7 @@ func (m *minter) discoverAudience(ctx context.Context) (string, error) {
 			Problem: ProblemTrustedPublishingDisabled,
 			Summary: fmt.Sprintf("trusted publishing: the index at %s has trusted publishing disabled (GET %s answered 403 Forbidden)", m.ix.host(), target),
 			Guidance: "The index supports trusted publishing but refuses it for now (PyPI's administrators can turn it off, for\n" +
-				"example during an incident). Try again later, or upload with an API token. " + apiTokenHowTo(m.ix, m.c.tokenEnv),
+				"example during an incident). Try again later, or upload with an API token.\n\n" + apiTokenHowTo(m.ix, m.c.tokenEnv),
 		}
 	case http.StatusNotFound:
 		return "", &Error{
@@ -320,9 +320,9 @@ func (m *minter) discoverAudience(ctx context.Context) (string, error) {
 			Summary: fmt.Sprintf("trusted publishing: the index at %s does not support trusted publishing (GET %s answered 404 Not Found)", m.ix.host(), target),
 			Guidance: "PyPI (" + DefaultRepositoryURL + ") and TestPyPI (https://test.pypi.org/legacy/) support trusted publishing;\n" +
 				"most other indexes (devpi, Artifactory, Nexus, private indexes) do not. Check the repository URL (" + m.ix.repo.String() + "):\n" +
-				"a wrong host gives this error too. Otherwise upload with an API token and --trusted-publishing never. " +
+				"a wrong host gives this error too. Otherwise upload with an API token and --trusted-publishing never.\n\n" +
 				apiTokenHowTo(m.ix, m.c.tokenEnv) +
-				"If the index does support trusted publishing under a known audience, pass it with --audience.\n",
+				"\nIf the index does support trusted publishing under a known audience, pass it with --audience.\n",
 		}
 	}
 	transient := resp.status >= 500 || resp.status == http.StatusTooManyRequests

@@ -110,6 +110,7 @@ func TestPyPITestShortLivedTokens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for tokens to expire")
 	}
+	t.Parallel()
 	srv := pypitest.NewServer(t, pypitest.WithMintedTokenLifetime(3*time.Second))
 	c := newCapture()
 	src, _ := oidc.NewSource(pypitestOptions(srv, jobEnv(srv), c))

@@ -81,8 +81,9 @@ func TestPyPITestUploadWithMintedToken(t *testing.T) {
 // expired; no identity token is exchanged twice.
 func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes about 6 s")
+		t.Skip("takes about 4 s")
 	}
+	t.Parallel()
 	srv := pypitest.NewServer(t, pypitest.WithMintedTokenLifetime(3*time.Second))
 	srv.Faults().Next(-1, pypitest.Fault{Path: "/legacy/", Delay: 2 * time.Second})
 	c := newCapture()
