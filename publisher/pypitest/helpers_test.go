@@ -241,10 +241,15 @@ func basicToken(token string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte("__token__:"+token))
 }
 
-// reasonPhrase is the status line's text after the code.
+// reasonPhrase is the status line's text after the code, decoded as
+// ISO-8859-1 (as Python's http.client does).
 func reasonPhrase(resp *http.Response) string {
 	_, reason, _ := strings.Cut(resp.Status, " ")
-	return reason
+	runes := make([]rune, len(reason))
+	for i := 0; i < len(reason); i++ {
+		runes[i] = rune(reason[i])
+	}
+	return string(runes)
 }
 
 // uploadFile uploads a distribution file as twine would.

@@ -82,7 +82,7 @@ func metadataVersionIndex(v string) int {
 }
 
 // dynamicFields is Warehouse's DYNAMIC_FIELDS.
-var dynamicFields = set("platform", "supported-platform", "summary", "description",
+var dynamicFields = setOf("platform", "supported-platform", "summary", "description",
 	"description-content-type", "keywords", "home-page", "download-url", "author",
 	"author-email", "maintainer", "maintainer-email", "license", "license-expression",
 	"license-file", "classifier", "requires-dist", "requires-python", "requires-external",
@@ -325,6 +325,8 @@ func validLicenseExpression(expr string) bool {
 			tokens[i] = strings.ToUpper(lower)
 		case strings.HasPrefix(lower, "documentref-"):
 			return false
+		case strings.HasPrefix(lower, "licenseref-"):
+			tokens[i] = "LicenseRef-" + t[len("licenseref-"):]
 		}
 	}
 	ok, _ := spdxexp.ValidateLicenses([]string{strings.Join(tokens, " ")})

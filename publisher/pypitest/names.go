@@ -122,15 +122,15 @@ var (
 		"manylinux2014_s390x": true, "linux_armv6l": true, "linux_armv7l": true,
 	}
 	macosxPlatformRe = regexp.MustCompile(`^macosx_(\d+)_(\d+)_(.*)$`)
-	macosxArches     = set("ppc", "ppc64", "i386", "x86_64", "arm64", "intel", "fat", "fat3", "fat64", "universal", "universal2")
-	macosxMajors     = set("11", "12", "13", "14", "15", "26")
+	macosxArches     = setOf("ppc", "ppc64", "i386", "x86_64", "arm64", "intel", "fat", "fat3", "fat64", "universal", "universal2")
+	macosxMajors     = setOf("11", "12", "13", "14", "15", "26")
 	linuxPlatformRe  = regexp.MustCompile(`^(many|musl)linux_(\d+)_(\d+)_(.*)$`)
-	musllinuxArches  = set("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64")
-	manylinuxArches  = set("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64", "ppc64")
+	musllinuxArches  = setOf("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64")
+	manylinuxArches  = setOf("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64", "ppc64")
 	iosPlatformRe    = regexp.MustCompile(`^ios_(\d+)_(\d+)_(.*)_(iphoneos|iphonesimulator)$`)
-	iosArches        = set("arm64", "x86_64")
+	iosArches        = setOf("arm64", "x86_64")
 	androidRe        = regexp.MustCompile(`^android_(\d+)_(.*)$`)
-	androidArches    = set("armeabi_v7a", "arm64_v8a", "x86", "x86_64")
+	androidArches    = setOf("armeabi_v7a", "arm64_v8a", "x86", "x86_64")
 	pyemscriptenRe   = regexp.MustCompile(`^pyemscripten_(\d+)_(\d+)_wasm32$`)
 )
 
@@ -162,7 +162,7 @@ func validPlatformTag(tag string) bool {
 	return pyemscriptenRe.MatchString(tag)
 }
 
-func set(items ...string) map[string]bool {
+func setOf(items ...string) map[string]bool {
 	m := make(map[string]bool, len(items))
 	for _, i := range items {
 		m[i] = true
