@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -109,7 +110,17 @@ func bodyText(contentType string, body []byte) string {
 	if strings.Contains(strings.ToLower(contentType), "html") || looksLikeHTML(s) {
 		s = htmlText(s)
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(strings.Map(controlToSpace, s)), " ")
+}
+
+// controlToSpace blanks control characters: an index's message is printed
+// to terminals and CI logs, where an escape sequence could rewrite what the
+// user sees.
+func controlToSpace(r rune) rune {
+	if unicode.IsControl(r) {
+		return ' '
+	}
+	return r
 }
 
 func looksLikeHTML(s string) bool {
@@ -166,7 +177,7 @@ func htmlText(s string) string {
 
 // clip shortens a message to maxMessage characters.
 func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(strings.Map(controlToSpace, s)), " ")
 	if utf8.RuneCountInString(s) <= maxMessage {
 		return s
 	}
