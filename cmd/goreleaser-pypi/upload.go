@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/artifacts"
+	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/release"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
@@ -22,8 +26,7 @@ import (
 
 func init() { register(newUploadCmd) }
 
-// uploadFlags are the upload command's flags, shared with other commands
-// that publish (publish reads the same settings).
+// uploadFlags are the upload command's flags.
 type uploadFlags struct {
 	repositoryURL     string
 	skipExisting      bool
@@ -71,8 +74,14 @@ publisher/upload): schema_version, ok, repository_url, index_url,
 dry_run, credentials, summary{uploaded,skipped,failed,would_upload},
 files[]{file,filename,name,version,type,status,reason,size,sha256,blake2_256,
 duration_seconds,attempts,error,url}, releases[]{name,version,url},
-problems[]{file,rule,message}, error, duration_seconds. With a config file
-listing several targets, an array of such reports.`,
+problems[]{file,rule,message}, error, duration_seconds. With --config, the
+publish command's shape: {"targets":[{"target":NAME,"report":REPORT}],
+"not_attempted":[NAME]}.
+
+--config FILE uploads the files to every enabled target of a settings file
+(see "goreleaser-pypi publish"), flags overriding it: every target's files are
+verified and its credentials checked before the first upload, and the first
+failed target stops the ones after it.`,
 		Example: `  goreleaser-pypi upload dist/*.whl dist/*.tar.gz
   goreleaser-pypi upload --repository-url https://test.pypi.org/legacy/ dist/
   PYPI_API_TOKEN=pypi-... goreleaser-pypi upload --skip-existing --json dist/*`,
@@ -126,76 +135,49 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 	if f.verbose {
 		a.log.Level = log.DebugLevel
 	}
-	targets, err := uploadTargets(a, fl.Changed, f)
+	if f.configFile != "" {
+		return runUploadConfig(cmd, a, f, files)
+	}
+	if len(f.targets) > 0 {
+		return usageError("--target selects targets of a settings file: add --config %s", config.DefaultFile)
+	}
+	target, err := flagTarget(a, fl.Changed, f)
 	if err != nil {
 		return err
 	}
-
-	// With --json, stdout carries only the report; workflow commands and
-	// hashes go to stderr, which the Actions runner reads as well.
-	out := a.stdout
+	rep, err := publisher.Run(cmd.Context(), publisher.Job{
+		Files:     files,
+		Target:    target,
+		DryRun:    f.dryRun,
+		Getenv:    a.getenv,
+		Log:       a.log,
+		Stdout:    workflowStream(a, f),
+		PrintHash: f.printHash,
+		Progress:  progressWriter(a),
+		UserAgent: "goreleaser-pypi/" + version,
+	})
 	if f.json {
-		out = a.stderr
-	}
-	progress := progressWriter(a)
-	var reports []*upload.Report
-	var failed error
-	for i, t := range targets {
-		if len(targets) > 1 {
-			a.log.WithField("target", t.Name).Info("publishing")
-		}
-		rep, err := publisher.Run(cmd.Context(), publisher.Job{
-			Files:     files,
-			Target:    t,
-			DryRun:    f.dryRun,
-			Getenv:    a.getenv,
-			Log:       a.log,
-			Stdout:    out,
-			PrintHash: f.printHash && i == 0,
-			Progress:  progress,
-			UserAgent: "goreleaser-pypi/" + version,
-		})
-		reports = append(reports, rep)
-		if err != nil {
-			failed = err
-			if i < len(targets)-1 {
-				a.log.WithField("skipped", len(targets)-1-i).Error("later targets skipped after this failure")
-			}
-			break
-		}
-	}
-	if f.json {
-		if err := writeReports(a, reports, len(targets) > 1); err != nil {
+		if err := rep.WriteJSON(a.stdout); err != nil {
 			return err
 		}
 	}
 	switch {
-	case failed == nil:
+	case err == nil:
 		return nil
-	case publisher.AlreadyLogged(failed):
+	case publisher.AlreadyLogged(err):
 		return silentFailure
 	}
-	return failed
+	return err
 }
 
-// writeReports prints one report, or an array when several targets ran.
-func writeReports(a *app, reports []*upload.Report, many bool) error {
-	if !many {
-		return reports[0].WriteJSON(a.stdout)
+// workflowStream is where GitHub Actions workflow commands and hashes go:
+// stdout, unless stdout carries the JSON report (the runner reads workflow
+// commands from stderr as well).
+func workflowStream(a *app, f *uploadFlags) io.Writer {
+	if f.json {
+		return a.stderr
 	}
-	if _, err := fmt.Fprintln(a.stdout, "["); err != nil {
-		return err
-	}
-	for i, r := range reports {
-		if i > 0 {
-			fmt.Fprintln(a.stdout, ",")
-		}
-		if err := r.WriteJSON(a.stdout); err != nil {
-			return err
-		}
-	}
-	_, err := fmt.Fprintln(a.stdout, "]")
-	return err
+	return a.stdout
 }
 
 // progressWriter is stderr when it is a terminal, else nil (no progress line).
@@ -206,48 +188,52 @@ func progressWriter(a *app) io.Writer {
 	return nil
 }
 
-// uploadTargets turns the flags (and, with --config, the settings file) into
-// the targets to publish to, in order.
-func uploadTargets(a *app, changed func(string) bool, f *uploadFlags) ([]publisher.Target, error) {
-	repoURL := f.repositoryURL
-	repoURLSet := changed("repository-url")
-	if !repoURLSet {
-		if env := strings.TrimSpace(a.getenv("PYPI_REPOSITORY_URL")); env != "" {
-			repoURL, repoURLSet = env, true
-		}
+// repositoryURL is --repository-url, else PYPI_REPOSITORY_URL; set says
+// whether either was given.
+func repositoryURL(a *app, changed func(string) bool, f *uploadFlags) (url string, set bool) {
+	if changed("repository-url") {
+		return f.repositoryURL, true
 	}
-	var maxSize int64
-	if f.maxFileSize != "" {
-		n, err := parseSize(f.maxFileSize)
-		if err != nil {
-			return nil, usageError("--max-file-size: %v", err)
-		}
-		maxSize = n
+	if env := strings.TrimSpace(a.getenv("PYPI_REPOSITORY_URL")); env != "" {
+		return env, true
 	}
-	if f.configFile != "" {
-		return configTargets(a, changed, f, repoURL, repoURLSet, maxSize)
-	}
-	if len(f.targets) > 0 {
-		return nil, usageError("--target selects targets of a settings file: add --config %s", config.DefaultFile)
-	}
+	return upload.DefaultRepositoryURL, false
+}
 
+// maxFileSize parses --max-file-size (0 when not given).
+func maxFileSize(f *uploadFlags) (int64, error) {
+	if f.maxFileSize == "" {
+		return 0, nil
+	}
+	n, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return 0, usageError("--max-file-size: %v", err)
+	}
+	return n, nil
+}
+
+// flagTarget is the target the flags describe, without a settings file.
+// The URL itself is checked by publisher.Run (https, or http to loopback
+// only), before any request, whatever the front end.
+func flagTarget(a *app, changed func(string) bool, f *uploadFlags) (publisher.Target, error) {
+	var t publisher.Target
 	mode, err := oidc.ParseMode(f.trustedPublishing)
 	if err != nil {
-		return nil, usageError("--trusted-publishing: %v", err)
+		return t, usageError("--trusted-publishing: %v", err)
 	}
 	if f.concurrency < 1 || f.concurrency > config.MaxConcurrency {
-		return nil, usageError("--concurrency must be between 1 and %d, got %d", config.MaxConcurrency, f.concurrency)
+		return t, usageError("--concurrency must be between 1 and %d, got %d", config.MaxConcurrency, f.concurrency)
 	}
 	if f.retries < 0 || f.retries >= config.MaxRetryAttempts {
-		return nil, usageError("--retries must be between 0 and %d, got %d", config.MaxRetryAttempts-1, f.retries)
+		return t, usageError("--retries must be between 0 and %d, got %d", config.MaxRetryAttempts-1, f.retries)
 	}
-	if repoURL == "" {
-		repoURL = upload.DefaultRepositoryURL
+	size, err := maxFileSize(f)
+	if err != nil {
+		return t, err
 	}
-	// The URL itself is checked by publisher.Run (https, or http to
-	// loopback only) before any request, whatever the front end.
-	return []publisher.Target{{
-		RepositoryURL:     repoURL,
+	repo, _ := repositoryURL(a, changed, f)
+	return publisher.Target{
+		RepositoryURL:     repo,
 		Audience:          f.audience,
 		TrustedPublishing: mode,
 		TokenEnv:          f.tokenEnv,
@@ -256,26 +242,82 @@ func uploadTargets(a *app, changed func(string) bool, f *uploadFlags) ([]publish
 		Concurrency:       f.concurrency,
 		Retry:             upload.RetryPolicy{Attempts: f.retries + 1},
 		FailFast:          f.failFast,
-		MaxFileSize:       maxSize,
-	}}, nil
+		MaxFileSize:       size,
+	}, nil
 }
 
-// configTargets loads the settings file and lays the flags the user gave
-// over every target.
-func configTargets(a *app, changed func(string) bool, f *uploadFlags, repoURL string, repoURLSet bool, maxSize int64) ([]publisher.Target, error) {
-	file, err := config.Load(f.configFile, a.getenv)
+// runUploadConfig uploads the files to every enabled target of a settings
+// file, through the publish command's orchestration: every target's files
+// verified and credentials checked before the first upload, targets in
+// order, the first failure stopping the rest.
+func runUploadConfig(cmd *cobra.Command, a *app, f *uploadFlags, files []string) error {
+	cfg, err := config.Load(f.configFile, a.getenv)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usageError("--config %s: no such file", f.configFile)
+			return usageError("--config %s: no such file", f.configFile)
 		}
-		return nil, usageError("%v", err)
+		return usageError("%v", err)
 	}
-	if err := file.Select(f.targets...); err != nil {
-		return nil, usageError("%v", err)
+	if err := cfg.Select(f.targets...); err != nil {
+		return usageError("%v", err)
 	}
-	var o config.Overrides
-	if repoURLSet {
-		o.RepositoryURL = &repoURL
+	o, err := configOverrides(a, cmd.Flags().Changed, f)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ApplyOverrides(o); err != nil {
+		return usageError("%v", err)
+	}
+	if len(cfg.Enabled()) == 0 {
+		return usageError("%s: every target is disabled; enable one, or name it with --target", f.configFile)
+	}
+	first := true
+	res, err := release.Publish(cmd.Context(), release.Options{
+		Config:    cfg,
+		Artifacts: filesAsArtifacts(files),
+		DryRun:    f.dryRun,
+		Getenv:    a.getenv,
+		Log:       a.log,
+		Stdout:    workflowStream(a, f),
+		Progress:  progressWriter(a),
+		UserAgent: "goreleaser-pypi/" + version,
+		Run: func(ctx context.Context, j publisher.Job) (*upload.Report, error) {
+			j.PrintHash = f.printHash && first
+			first = false
+			return publisher.Run(ctx, j)
+		},
+	})
+	if f.json {
+		if res == nil {
+			res = &release.Result{}
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case release.IsSkip(err):
+		return usageError("%v", err)
+	case release.AlreadyLogged(err):
+		a.log.Error(err.Error())
+		return silentFailure
+	}
+	return err
+}
+
+// configOverrides are the flags the user gave, laid over every target of
+// the settings file. Build ids do not apply: the files are given explicitly.
+func configOverrides(a *app, changed func(string) bool, f *uploadFlags) (config.Overrides, error) {
+	o := config.Overrides{IDs: []string{}, Flags: map[string]string{"retry.attempts": "--retries"}}
+	if repo, set := repositoryURL(a, changed, f); set {
+		o.RepositoryURL = &repo
+		if !changed("repository-url") {
+			o.Flags["repository_url"] = "PYPI_REPOSITORY_URL"
+		}
 	}
 	if changed("audience") {
 		o.Audience = &f.audience
@@ -303,36 +345,28 @@ func configTargets(a *app, changed func(string) bool, f *uploadFlags, repoURL st
 		o.FailFast = &f.failFast
 	}
 	if changed("max-file-size") {
-		o.MaxFileSize = &maxSize
+		size, err := maxFileSize(f)
+		if err != nil {
+			return o, err
+		}
+		o.MaxFileSize = &size
 	}
-	if err := file.ApplyOverrides(o); err != nil {
-		return nil, usageError("%v", err)
-	}
-	var targets []publisher.Target
-	for _, t := range file.Enabled() {
-		targets = append(targets, publisherTarget(t))
-	}
-	if len(targets) == 0 {
-		return nil, usageError("%s: every target is disabled; enable one or pick it with --target", f.configFile)
-	}
-	return targets, nil
+	return o, nil
 }
 
-// publisherTarget converts a settings-file target.
-func publisherTarget(t config.Target) publisher.Target {
-	return publisher.Target{
-		Name:              t.Name,
-		RepositoryURL:     t.RepositoryURL,
-		Audience:          t.Audience,
-		TrustedPublishing: oidc.Mode(t.TrustedPublishing),
-		TokenEnv:          t.TokenEnv,
-		CheckURL:          t.CheckURL,
-		SkipExisting:      t.SkipExisting,
-		Concurrency:       t.Concurrency,
-		Retry:             upload.RetryPolicy{Attempts: t.Retry.Attempts, Delay: t.Retry.Delay, MaxDelay: t.Retry.MaxDelay},
-		FailFast:          t.FailFast,
-		MaxFileSize:       int64(t.MaxFileSize),
+// filesAsArtifacts presents the files given on the command line as the
+// artifacts of a release, typed by extension. Anything that is not a wheel
+// goes on as an sdist, so that verification says what is wrong with it.
+func filesAsArtifacts(files []string) *artifacts.List {
+	l := &artifacts.List{File: "the command line"}
+	for _, f := range files {
+		typ := artifacts.TypeSdist
+		if strings.HasSuffix(strings.ToLower(f), ".whl") {
+			typ = artifacts.TypeWheel
+		}
+		l.Artifacts = append(l.Artifacts, artifacts.Artifact{Name: filepath.Base(f), Path: f, Type: typ, Resolved: f})
 	}
+	return l
 }
 
 // expandFiles resolves the arguments: a directory means its wheels and

@@ -223,3 +223,52 @@ func TestUploadCommandFailureExitsOne(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+func TestUploadCommandConfigTargets(t *testing.T) {
+	first := pypitest.NewServer(t, pypitest.WithToken(uploadTestToken))
+	second := pypitest.NewServer(t, pypitest.WithToken(uploadTestToken))
+	cfg := filepath.Join(t.TempDir(), "pypi.yaml")
+	yaml := "version: 1\ntargets:\n" +
+		"  - name: staging\n    repository_url: " + first.RepositoryURL + "\n    ids: [python-wheel]\n" +
+		"  - name: production\n    repository_url: ${PROD_URL}\n    skip_existing: true\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PYPI_API_TOKEN": uploadTestToken, "PROD_URL": second.RepositoryURL}
+	files := goodDistributions(t)
+	code, stdout, stderr := runCLI(t, env, append([]string{"upload", "--config", cfg, "--json"}, files...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var res struct {
+		Targets []struct {
+			Target string
+			Report jsonReport
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(res.Targets) != 2 || res.Targets[0].Target != "staging" || res.Targets[1].Report.Summary.Uploaded != len(files) {
+		t.Fatalf("%+v", res)
+	}
+	// ids select GoReleaser builds; files given on the command line all go.
+	if len(first.Files()) != len(files) || len(second.Files()) != len(files) {
+		t.Errorf("stored %d and %d files", len(first.Files()), len(second.Files()))
+	}
+
+	// A failing first target stops the second; --target picks one.
+	first.Faults().Next(-1, pypitest.Fault{Status: 400, Message: "Project size too large."})
+	before := second.Stats().UploadAttempts
+	code, _, stderr = runCLI(t, env, append([]string{"upload", "--config", cfg}, files...)...)
+	if code != 1 || second.Stats().UploadAttempts != before || !strings.Contains(stderr, "production") {
+		t.Errorf("exit %d, second target got %d uploads\n%s", code, second.Stats().UploadAttempts-before, stderr)
+	}
+	code, _, stderr = runCLI(t, env, append([]string{"upload", "--config", cfg, "--target", "production"}, files...)...)
+	if code != 0 {
+		t.Errorf("--target production: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, env, "upload", "--config", cfg, "--target", "nope", files[0]); code != 2 || !strings.Contains(stderr, "nope") {
+		t.Errorf("unknown target: exit %d\n%s", code, stderr)
+	}
+}
