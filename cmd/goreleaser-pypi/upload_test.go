@@ -71,7 +71,7 @@ func TestUploadCommandEndToEnd(t *testing.T) {
 	env := map[string]string{"PYPI_API_TOKEN": uploadTestToken}
 	files := goodDistributions(t)
 
-	code, stdout, stderr := runCLI(t, env, append([]string{"upload", "--repository-url", srv.RepositoryURL, "--json"}, files...)...)
+	code, stdout, stderr := runCLI(t, env, append([]string{"upload", "--repository-url", srv.RepositoryURL, "--json", "--verbose"}, files...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stderr, stdout)
 	}
