@@ -45,7 +45,10 @@ func newMinter(c *config, ix index, p Provider) *minter {
 		c:        c,
 		ix:       ix,
 		provider: p,
-		mask:     c.getenv(envGitHubActions) == "true" && c.Stdout != nil && !c.SkipMask,
+		// No mask when the environment looks scrubbed (a GoReleaser custom
+		// publisher): GoReleaser captures the output and shows it indented,
+		// where the runner does not parse "::add-mask::" but people read it.
+		mask:     c.getenv(envGitHubActions) == "true" && c.Stdout != nil && !c.SkipMask && !looksScrubbed(c.getenv),
 		now:      time.Now,
 		audience: c.Audience,
 		spent:    map[string]bool{},
