@@ -131,8 +131,13 @@ func (p *progress) drawLocked() {
 	if p.files > 1 {
 		plural = "s"
 	}
-	fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s of %s (%d%%)%s",
-		p.files, plural, HumanSize(sent), HumanSize(p.total), sent*100/p.total, rate)
+	if sent == p.total {
+		// The index hashes and stores a file before it answers.
+		fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s sent, waiting for the index to store it", p.files, plural, HumanSize(p.total))
+	} else {
+		fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s of %s (%d%%)%s",
+			p.files, plural, HumanSize(sent), HumanSize(p.total), sent*100/p.total, rate)
+	}
 	p.shown = true
 }
 
