@@ -109,7 +109,7 @@ failed target stops the ones after it.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logs (never secrets)")
 	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_API_TOKEN instead")
 	fl.StringVar(&f.token, "token", "", "refused: set PYPI_API_TOKEN instead")
-	fl.StringVarP(&f.username, "username", "u", "", "refused: tokens need no user name")
+	fl.StringVarP(&f.username, "username", "u", "", "accepted only as __token__ (twine compatibility)")
 	for _, n := range []string{"password", "token", "username"} {
 		_ = fl.MarkHidden(n)
 	}
@@ -118,9 +118,13 @@ failed target stops the ones after it.`,
 
 func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error {
 	fl := cmd.Flags()
-	if fl.Changed("password") || fl.Changed("token") || fl.Changed("username") {
+	if fl.Changed("password") || fl.Changed("token") {
 		return usageError("API tokens are never taken from the command line (arguments show in the process list and the shell history): " +
-			"export the token in PYPI_API_TOKEN (or the variable named by --token-env), or use trusted publishing; the user name is always __token__")
+			"export the token in PYPI_API_TOKEN (or the variable named by --token-env), or use trusted publishing")
+	}
+	if fl.Changed("username") && f.username != "__token__" {
+		return usageError("--username: indexes take API tokens, whose user name is always __token__ (PyPI no longer accepts user names and passwords); " +
+			"export the token in PYPI_API_TOKEN, or use trusted publishing")
 	}
 	if strings.HasPrefix(f.tokenEnv, "pypi-") {
 		return usageError("--token-env takes the NAME of the environment variable holding the token (default %s), not the token itself; revoke that token, it has been exposed on a command line", oidc.DefaultTokenEnv)

@@ -156,6 +156,7 @@ func TestUploadCommandUsage(t *testing.T) {
 		{[]string{"upload"}, "no files to upload"},
 		{[]string{"upload", "--password", uploadTestToken, "x.whl"}, "never taken from the command line"},
 		{[]string{"upload", "--token", uploadTestToken, "x.whl"}, "never taken from the command line"},
+		{[]string{"upload", "-u", "alice", "x.whl"}, "user name is always __token__"},
 		{[]string{"upload", "--token-env", uploadTestToken, "x.whl"}, "NAME of the environment variable"},
 		{[]string{"upload", "--concurrency", "0", "x.whl"}, "--concurrency"},
 		{[]string{"upload", "--trusted-publishing", "sometimes", "x.whl"}, "--trusted-publishing"},
