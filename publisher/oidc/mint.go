@@ -246,8 +246,10 @@ func (m *minter) exchangeFailed(err error, attempts int, jwt string) error {
 }
 
 // expiry is when the minted token stops working, on our clock. The index
-// says "expires" in its own time; with a Date header the lifetime is
-// measured on the index's clock, so a skewed runner clock does not matter.
+// says "expires" in its own time. When our clock agrees with the answer's
+// Date header, our clock measures the lifetime (precisely); when it is
+// skewed, Date does, counting Date as a second late because it is truncated
+// to the second. Either way the estimate errs on the short side.
 func (m *minter) expiry(raw json.RawMessage, h http.Header) time.Time {
 	now := m.now()
 	var exp float64
@@ -257,7 +259,10 @@ func (m *minter) expiry(raw json.RawMessage, h http.Header) time.Time {
 	expires := time.Unix(0, int64(exp*float64(time.Second)))
 	serverNow := now
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		serverNow = d
+		if skew := now.Sub(d); skew < -time.Second || skew > 2*time.Second {
+			serverNow = d.Add(time.Second)
+			m.c.log.WithField("skew", skew.Round(time.Second)).Debug("the local clock differs from the index's; measuring the token's lifetime on the index's clock")
+		}
 	}
 	life := expires.Sub(serverNow)
 	if life <= 0 || life > 24*time.Hour {

@@ -810,3 +810,24 @@ func TestCustomHTTPClientStillRefusesRedirects(t *testing.T) {
 		t.Error("the custom client followed the redirect")
 	}
 }
+
+// TestExpiryDespiteClockSkew: the index's clock is an hour off; the token's
+// lifetime is measured on its clock, never longer than the real one.
+func TestExpiryDespiteClockSkew(t *testing.T) {
+	for _, offset := range []time.Duration{0, time.Hour, -time.Hour, 3 * time.Second} {
+		ts := newTokenService(t)
+		ix := newFakeIndex(t)
+		ix.lifetime = 10 * time.Minute
+		ix.clockOffset = offset
+		src, _ := oidc.NewSource(options(ix, ts.env(), newCapture()))
+		start := time.Now()
+		tok, err := src.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		life := tok.Expiry.Sub(start)
+		if life > 10*time.Minute+50*time.Millisecond || life < 10*time.Minute-2*time.Second {
+			t.Errorf("offset %s: lifetime estimated at %s, want at most 10m and close to it", offset, life)
+		}
+	}
+}

@@ -158,6 +158,7 @@ type fakeIndex struct {
 	mintFailNext   int
 	mintFailStatus int
 	lifetime       time.Duration
+	clockOffset    time.Duration        // the index's clock minus ours
 	minted         map[string]time.Time // token → expiry
 	mintedOrder    []string
 	mintHandler    http.HandlerFunc // overrides everything when set
@@ -253,8 +254,10 @@ func (ix *fakeIndex) handleMint(w http.ResponseWriter, r *http.Request) {
 	exp := time.Now().Add(ix.lifetime)
 	ix.minted[tok] = exp
 	ix.mintedOrder = append(ix.mintedOrder, tok)
+	serverExp := exp.Add(ix.clockOffset)
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"success": true, "token": tok, "expires": float64(exp.UnixNano()) / 1e9})
+	w.Header().Set("Date", time.Now().Add(ix.clockOffset).UTC().Format(http.TimeFormat))
+	json.NewEncoder(w).Encode(map[string]any{"success": true, "token": tok, "expires": serverExp.Unix()})
 }
 
 // valid reports whether the index accepts tok now (an upload's check).
