@@ -571,7 +571,7 @@ func TestStalledUploadIsRetried(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// Bigger than the socket buffers, so that the writes block.
-	d := makeDist(t, dir, "demo-1.0-py3-none-any.whl", "demo", "1.0", bytes.Repeat([]byte("x"), 32<<20))
+	d := makeDist(t, dir, "demo-1.0-py3-none-any.whl", "demo", "1.0", bytes.Repeat([]byte("x"), 16<<20))
 	p, _ := newPublisher(t, idx, func(o *Options) { o.StallTimeout = 200 * time.Millisecond })
 	start := time.Now()
 	rep, err := p.Upload(context.Background(), []*dist.Distribution{d})
@@ -727,7 +727,7 @@ func TestMarkdownAndAnnotations(t *testing.T) {
 	}
 }
 
-// TestMemoryDoesNotGrowWithFileSize uploads a 256 MiB file and checks that
+// TestMemoryDoesNotGrowWithFileSize uploads a 128 MiB file and checks that
 // the client allocates a small fraction of it: the file is streamed.
 func TestMemoryDoesNotGrowWithFileSize(t *testing.T) {
 	if testing.Short() {
@@ -741,7 +741,7 @@ func TestMemoryDoesNotGrowWithFileSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const size = 256 << 20
+	const size = 128 << 20
 	if err := f.Truncate(size); err != nil { // sparse: instant, reads as zeros
 		t.Fatal(err)
 	}
