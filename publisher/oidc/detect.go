@@ -103,6 +103,16 @@ func metadataHost(c *config) string {
 	return "metadata.google.internal"
 }
 
+// ScrubbedGitHubActions reports whether GITHUB_ACTIONS=true arrived without
+// the variables GitHub sets in every job (GITHUB_RUN_ID, RUNNER_TEMP,
+// GITHUB_WORKSPACE): the environment of a GoReleaser custom publisher that
+// forwards GITHUB_ACTIONS. GoReleaser captures such a publisher's output
+// (and re-prints it indented when the publisher fails), so workflow commands
+// printed there never reach the runner: a caller may set Options.SkipMask.
+func ScrubbedGitHubActions(getenv func(string) string) bool {
+	return getenv(envGitHubActions) == "true" && looksScrubbed(getenv)
+}
+
 // looksScrubbed reports whether GITHUB_ACTIONS arrived without the variables
 // GitHub sets in every job.
 func looksScrubbed(env func(string) string) bool {

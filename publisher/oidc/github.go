@@ -61,7 +61,7 @@ func (g *gitHub) IdentityToken(ctx context.Context, audience string) (string, er
 		if errors.As(err, &re) {
 			return "", g.fail("the token service redirected the request", re.Error()+"\n", err, false)
 		}
-		return "", g.fail(fmt.Sprintf("cannot reach the token service at %s after %d attempts: %v", u.Host, attempts, err),
+		return "", g.fail(fmt.Sprintf("cannot reach the token service at %s after %s: %v", u.Host, attemptsText(attempts), err),
 			"This is usually a network or GitHub problem (https://www.githubstatus.com/): re-run the job.\n", err, true)
 	}
 	switch {
@@ -71,7 +71,7 @@ func (g *gitHub) IdentityToken(ctx context.Context, audience string) (string, er
 				"expire with it: they must come from the running job, unchanged (when forwarding them through GoReleaser's env:,\n"+
 				"forward both from the same job). Re-run the job; if it persists, check that the job has `permissions: id-token: write`.\n", nil, false)
 	case resp.status >= 500 || resp.status == http.StatusTooManyRequests:
-		return "", g.fail(fmt.Sprintf("the token service failed with %s after %d attempts", resp.statusText(), attempts),
+		return "", g.fail(fmt.Sprintf("the token service failed with %s after %s", resp.statusText(), attemptsText(attempts)),
 			"This is a GitHub problem (https://www.githubstatus.com/): wait a few minutes and re-run the job.\n", nil, true)
 	case resp.status != http.StatusOK:
 		return "", g.fail("the token service answered "+resp.statusText()+": "+snippet(resp.body, g.requestToken),

@@ -46,7 +46,7 @@ func (g *google) IdentityToken(ctx context.Context, audience string) (string, er
 		if errors.Is(err, context.Canceled) {
 			return "", err
 		}
-		return "", g.fail(fmt.Sprintf("cannot reach the metadata server %s after %d attempts: %v", g.host, attempts, err),
+		return "", g.fail(fmt.Sprintf("cannot reach the metadata server %s after %s: %v", g.host, attemptsText(attempts), err),
 			"goreleaser-pypi asked it because this looks like Google Cloud. Outside Google Cloud, unset GCE_METADATA_HOST;\n"+
 				"on Google Cloud, check that the metadata server is reachable (GCE_METADATA_HOST overrides its address).\n", err, true)
 	}
@@ -56,7 +56,7 @@ func (g *google) IdentityToken(ctx context.Context, audience string) (string, er
 			"The instance or service has no service account attached. Attach one (not the default compute account) and\n"+
 				"configure a Google trusted publisher with its email on the index.\n", nil, false)
 	case resp.status >= 500 || resp.status == http.StatusTooManyRequests:
-		return "", g.fail(fmt.Sprintf("the metadata server failed with %s after %d attempts", resp.statusText(), attempts),
+		return "", g.fail(fmt.Sprintf("the metadata server failed with %s after %s", resp.statusText(), attemptsText(attempts)),
 			"This is a Google Cloud problem: wait a few minutes and try again.\n", nil, true)
 	case resp.status != http.StatusOK:
 		return "", g.fail("the metadata server answered "+resp.statusText()+": "+snippet(resp.body),

@@ -260,3 +260,11 @@ func redact(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// attemptsText is "1 attempt" or "4 attempts".
+func attemptsText(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}

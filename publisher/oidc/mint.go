@@ -99,22 +99,34 @@ func (m *minter) mint(ctx context.Context) (*credential.Token, error) {
 	l.Info("minting token via trusted publishing")
 	mintURL := m.endpoint("/_/oidc/mint-token")
 	var (
-		claims Claims
-		resp   *response
+		claims  Claims
+		resp    *response
+		sendErr error
+		lastJWT string
 	)
 	for attempt := 1; ; attempt++ {
 		jwt, err := m.provider.IdentityToken(ctx, aud)
 		if err != nil {
 			return nil, err
 		}
-		claims, err = ParseClaims(jwt)
+		next, err := ParseClaims(jwt)
 		if err != nil {
 			l.WithField("problem", err.Error()).Warn("the identity token is not a JWT; sending it anyway")
 		}
-		key := spentKey(claims)
+		key := spentKey(next)
 		if key != "" && m.spent[key] {
-			return nil, spentError(m.provider, claims)
+			if attempt > 1 {
+				// A provider with a single token per job (GitLab) cannot
+				// retry: report the failure that asked for the retry.
+				l.Debug("no fresh identity token for a retry")
+				if sendErr != nil {
+					return nil, m.exchangeFailed(sendErr, attempt-1, lastJWT)
+				}
+				return m.accept(l, resp, claims, aud, lastJWT, attempt-1)
+			}
+			return nil, spentError(m.provider, next)
 		}
+		claims, lastJWT = next, jwt
 		if attempt == 1 {
 			logClaims(l, claims)
 			if claims.reusableWorkflow() {
@@ -124,7 +136,6 @@ func (m *minter) mint(ctx context.Context) (*credential.Token, error) {
 			}
 		}
 		l.WithField("url", mintURL).Debug("exchanging identity token")
-		var sendErr error
 		resp, sendErr = m.c.web.do(ctx, func(ctx context.Context) (*http.Request, error) {
 			body, err := json.Marshal(map[string]string{"token": jwt})
 			if err != nil {
@@ -213,7 +224,7 @@ func (m *minter) accept(l *log.Entry, resp *response, claims Claims, aud, jwt st
 		transient: transient,
 	}
 	if transient {
-		e.Summary += fmt.Sprintf(" after %d attempts", attempts)
+		e.Summary += fmt.Sprintf(" after %s", attemptsText(attempts))
 	}
 	if resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed {
 		e.Guidance = "The index has no trusted publishing token exchange at this address: check the repository URL, or use\n" +
@@ -237,8 +248,8 @@ func (m *minter) exchangeFailed(err error, attempts int, jwt string) error {
 	transient := !errors.As(err, &tl)
 	return &Error{
 		Problem: ProblemMintResponse,
-		Summary: fmt.Sprintf("trusted publishing: the token exchange with %s failed after %d attempts: %s",
-			m.ix.host(), attempts, redact(err.Error(), jwt)),
+		Summary: fmt.Sprintf("trusted publishing: the token exchange with %s failed after %s: %s",
+			m.ix.host(), attemptsText(attempts), redact(err.Error(), jwt)),
 		Guidance:  "Check the network and the index's status (PyPI: https://status.python.org/), then try again.\n",
 		Err:       err,
 		transient: transient,
@@ -295,7 +306,7 @@ func (m *minter) discoverAudience(ctx context.Context) (string, error) {
 		var tl *tooLargeError
 		return "", &Error{
 			Problem:   ProblemAudience,
-			Summary:   fmt.Sprintf("trusted publishing: cannot get the audience from %s after %d attempts: %v", target, attempts, err),
+			Summary:   fmt.Sprintf("trusted publishing: cannot get the audience from %s after %s: %v", target, attemptsText(attempts), err),
 			Guidance:  "Check the repository URL and the network, then try again; or pass the audience with --audience (PyPI: pypi, TestPyPI: testpypi).\n",
 			Err:       err,
 			transient: !errors.As(err, &re) && !errors.As(err, &tl),
@@ -342,7 +353,7 @@ func (m *minter) discoverAudience(ctx context.Context) (string, error) {
 		transient: transient,
 	}
 	if transient {
-		e.Summary += fmt.Sprintf(" after %d attempts", attempts)
+		e.Summary += fmt.Sprintf(" after %s", attemptsText(attempts))
 	}
 	return "", e
 }
@@ -382,8 +393,8 @@ func spentError(p Provider, c Claims) *Error {
 	if p.Name() == gitLabName {
 		e.Guidance = "GitLab CI/CD gives a job one ID token per `id_tokens:` entry, fixed for the whole job, and the index\n" +
 			"exchanges each identity token only once. The upload token minted from it lasts 15 minutes and this job needed\n" +
-			"another one (the first expired, or the index refused it as expired). Split long uploads across jobs, or upload\n" +
-			"with an API token.\n"
+			"another one (the first expired, the index refused it as expired, or the exchange failed). Split long uploads\n" +
+			"across jobs, or upload with an API token.\n"
 		return e
 	}
 	e.Guidance = "The index exchanges each identity token only once, and " + p.Name() + " handed out the same one again.\n" +

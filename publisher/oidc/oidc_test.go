@@ -831,3 +831,21 @@ func TestExpiryDespiteClockSkew(t *testing.T) {
 		}
 	}
 }
+
+func TestScrubbedGitHubActions(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"GITHUB_ACTIONS": "true"}, true},
+		{map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "1"}, false},
+		{map[string]string{"GITHUB_ACTIONS": "true", "RUNNER_TEMP": "/tmp"}, false},
+		{map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "x"}, false},
+		{nil, false},
+	}
+	for _, tc := range cases {
+		if got := oidc.ScrubbedGitHubActions(envFunc(tc.env)); got != tc.want {
+			t.Errorf("ScrubbedGitHubActions(%v) = %v", tc.env, got)
+		}
+	}
+}

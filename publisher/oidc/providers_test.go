@@ -248,3 +248,27 @@ func TestGoogle(t *testing.T) {
 		mustContain(t, "message", err.Error(), "* `email`: `publisher@demo.iam.gserviceaccount.com`\n", "the project's Google publisher")
 	})
 }
+
+// A GitLab job has one ID token: a mint failing with 502 is not retried
+// with the same token; the 502 is reported.
+func TestGitLabMintFailureIsNotRetriedWithTheSameToken(t *testing.T) {
+	ix := newFakeIndex(t)
+	ix.mintFailNext, ix.mintFailStatus = 5, http.StatusBadGateway
+	jwt := makeJWT(gitLabClaims("pypi"))
+	src, _ := oidc.NewSource(options(ix, map[string]string{"GITLAB_CI": "true", "PYPI_ID_TOKEN": jwt}, newCapture()))
+	_, err := src.Token(context.Background())
+	e := asError(t, err)
+	if e.Problem != oidc.ProblemMintResponse {
+		t.Fatalf("problem = %s: %v", e.Problem, err)
+	}
+	mustContain(t, "message", err.Error(), "unexpected 502 Bad Gateway after 1 attempt")
+	if _, mints, reused := ix.stats(); mints != 1 || len(reused) != 0 {
+		t.Errorf("mint requests = %d, JWTs sent twice = %d", mints, len(reused))
+	}
+	// Asking again cannot help either: the token may have been spent.
+	_, err = src.Token(context.Background())
+	if oidc.ErrorProblem(err) != oidc.ProblemTokenSpent {
+		t.Errorf("second call: %v", err)
+	}
+	secrets.Scan(t, map[string]string{"error": err.Error()}, jwt)
+}
