@@ -57,17 +57,12 @@ func Check(paths []string, opts Options) (dists []*Distribution, problems []Prob
 		dists = append(dists, r.d)
 		problems = append(problems, r.problems...)
 	}
-	problems = append(problems, setProblems(dists, results2ok(dists, problems))...)
-	return dists, problems
-}
-
-// results2ok marks the distributions that were read (they have a type).
-func results2ok(dists []*Distribution, _ []Problem) []bool {
-	ok := make([]bool, len(dists))
-	for i, d := range dists {
-		ok[i] = d.Type != ""
+	read := make([]bool, len(dists))
+	for i := range dists {
+		read[i] = results[i].err == nil
 	}
-	return ok
+	problems = append(problems, setProblems(dists, read)...)
+	return dists, problems
 }
 
 // setProblems applies the rules about the set of files: no two different

@@ -143,7 +143,7 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 	// to keep and refuses the upload.
 	counts := map[string]int{}
 	for _, h := range m.Headers {
-		if f, ok := lookupCoreField(h.Name); ok && !f.Multi && f.definedIn(mv) {
+		if f, ok := lookupCoreField(h.Name); ok && !f.Multi {
 			counts[f.Header]++
 		}
 	}
