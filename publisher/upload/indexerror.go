@@ -49,7 +49,7 @@ func indexMessage(resp *http.Response, body []byte) string {
 func statusLine(resp *http.Response, body []byte) string {
 	msg := indexMessage(resp, body)
 	if msg == "" {
-		msg = reasonPhrase(resp)
+		msg = clip(reasonPhrase(resp))
 	}
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
