@@ -552,10 +552,10 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 			wait = p.retry.backoff(tries)
 		}
 		if tries >= p.retry.Attempts {
-			return fail(fmt.Errorf("%s: gave up after %d attempts: %w", d.Path, res.Attempts, lastErr))
+			return p.gaveUp(ctx, d, res, fmt.Errorf("%s: gave up after %d attempts: %w", d.Path, res.Attempts, lastErr))
 		}
 		if elapsed := time.Since(start); elapsed+wait > p.retry.MaxElapsed {
-			return fail(fmt.Errorf("%s: gave up after %d attempts in %s (retry time limit %s): %w",
+			return p.gaveUp(ctx, d, res, fmt.Errorf("%s: gave up after %d attempts in %s (retry time limit %s): %w",
 				d.Path, res.Attempts, elapsed.Round(time.Second), p.retry.MaxElapsed, lastErr))
 		}
 		p.progress.pause(func() {
@@ -570,6 +570,19 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 		case <-t.C:
 		}
 	}
+}
+
+// gaveUp fails a file whose retries ran out, unless the index shows that an
+// attempt stored it after all: its answer was lost on the way back (a 5xx
+// from a proxy, a reset after the body). Reporting such a file as failed
+// would be wrong, and a re-run would then skip it.
+func (p *run) gaveUp(ctx context.Context, d *dist.Distribution, res Result, err error) (Result, string) {
+	if st, _, _, _ := p.lookup(ctx, d, false); st == identical {
+		res.Status, res.Reason = StatusUploaded, noteLanded
+		return res, ""
+	}
+	res.Status, res.Error = StatusFailed, err.Error()
+	return res, ""
 }
 
 // afterExists settles an "already exists" answer by reading the index:
