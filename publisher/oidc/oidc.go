@@ -210,8 +210,13 @@ func readFileLimited(name string) ([]byte, error) {
 
 // NewSource chooses the credential source as the package documentation
 // describes. It makes no network request: a source that cannot possibly
-// work fails here, with guidance; trusted publishing talks to the CI
-// provider and the index when a token is first asked for.
+// work fails here, with guidance (an *Error); trusted publishing talks to
+// the CI provider and the index when a token is first asked for.
+//
+// An API token comes as credential.Static. A trusted-publishing source is a
+// credential.Reuse over the minter, so it also implements
+// credential.Invalidator, and has Provider() string (e.g. "GitHub Actions")
+// and Mints() int (tokens minted so far).
 func NewSource(opts Options) (credential.Source, error) {
 	c, err := opts.config()
 	if err != nil {
