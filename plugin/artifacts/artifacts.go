@@ -205,7 +205,7 @@ func (l *List) unknownIDs(unknown []string) error {
 	if len(otherIDs) > 0 {
 		msg += fmt.Sprintf(" (other ids: %s)", quoted(keys(otherIDs)))
 	}
-	return errors.New(msg + ". Fix ids: in the settings file to name your builder: uv/poetry builds")
+	return errors.New(msg + ". List the ids of your builder: uv (or poetry) builds in the target's ids:")
 }
 
 func (l *List) presentTypes() string {

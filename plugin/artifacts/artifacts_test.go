@@ -114,7 +114,7 @@ func TestSelect(t *testing.T) {
 	}
 
 	_, err = l.Select([]string{"python-wheel", "pythn-sdist"})
-	want := `build id "pythn-sdist" matches no artifact in ` + l.File + `; Python build ids present: "python-sdist", "python-wheel" (other ids: "default", "polyglot"). Fix ids: in the settings file to name your builder: uv/poetry builds`
+	want := `build id "pythn-sdist" matches no artifact in ` + l.File + `; Python build ids present: "python-sdist", "python-wheel" (other ids: "default", "polyglot"). List the ids of your builder: uv (or poetry) builds in the target's ids:`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)
 	}

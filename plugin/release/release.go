@@ -213,13 +213,13 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 // uploads anything. Problems are logged one per line and returned as one
 // loggedError.
 func verify(plans []plan, logger log.Interface) error {
-	var lines []string
 	seen := map[string]bool{}
+	files := map[string]bool{}
 	report := func(file, msg string) {
 		if key := file + "\x00" + msg; !seen[key] {
 			seen[key] = true
+			files[file] = true
 			logger.WithField("file", file).Error(msg)
-			lines = append(lines, file+": "+msg)
 		}
 	}
 	for _, p := range plans {
@@ -237,10 +237,10 @@ func verify(plans []plan, logger log.Interface) error {
 			}
 		}
 	}
-	if len(lines) == 0 {
+	if len(seen) == 0 {
 		return nil
 	}
-	return &loggedError{fmt.Errorf("verification failed, nothing was published:\n%s", strings.Join(lines, "\n"))}
+	return &loggedError{fmt.Errorf("verification failed: %d problem(s) in %d file(s); nothing was published", len(seen), len(files))}
 }
 
 func describe(f *config.File) string {
