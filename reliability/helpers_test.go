@@ -35,3 +35,10 @@ func wheelMember(tb testing.TB, path, suffix string) []byte {
 	}
 	return nil
 }
+
+// figure logs a measurement in a greppable form ("FIGURE <topic>: ...")
+// for RELIABILITY.md: go test -v ./reliability | grep FIGURE.
+func figure(t testing.TB, topic, format string, args ...any) {
+	t.Helper()
+	t.Logf("FIGURE %s: "+format, append([]any{topic}, args...)...)
+}
