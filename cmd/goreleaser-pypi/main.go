@@ -60,7 +60,7 @@ func main() {
 
 // run executes the CLI and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: log.New(stderr)}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr, getenv)}
 	root := &cobra.Command{
 		Use:   "goreleaser-pypi",
 		Short: "Publish Python distributions built by GoReleaser to PyPI",
