@@ -570,8 +570,13 @@ func (in *inspection) checkSdistName(sn SdistName) {
 		in.add(RuleFilenameVersion, "version in filename (%s) does not match PKG-INFO Version (%s)", sn.Version, version)
 		return
 	}
-	if want := SdistFilename(name, version); in.d.Filename != want {
-		in.add(RuleSdistFilename, "filename %s is invalid, should be %s: PyPI requires PEP 625 sdist names (normalized project name with '_', normalized version). The build backend wrote a pre-PEP 625 name; build with one that writes PEP 625 names (uv, setuptools >= 69.3, hatchling, flit)", in.d.Filename, want)
+	want := SdistFilename(name, version)
+	switch {
+	case in.d.Filename == want:
+	case sn.Name != FilenameName(name) || sn.Ext != ".tar.gz":
+		in.add(RuleSdistFilename, "filename %s is invalid, should be %s: PyPI requires PEP 625 sdist names (the normalized project name with '_', the normalized version). The build backend wrote a pre-PEP 625 name; build with one that writes PEP 625 names (uv, setuptools >= 69.3, hatchling, flit)", in.d.Filename, want)
+	default:
+		in.add(RuleSdistFilename, "filename %s is invalid, should be %s: PyPI requires the normalized version (%s, not %s) in sdist names (PEP 625)", in.d.Filename, want, mv.String(), sn.Version)
 	}
 }
 
