@@ -65,7 +65,7 @@ the file for every target.`,
 		}
 		cfg, err := loadConfig(configFile, a.getenv)
 		if err != nil {
-			return err
+			return usageError("%v", err)
 		}
 		if err := cfg.Select(targets...); err != nil {
 			return usageError("%v", err)
