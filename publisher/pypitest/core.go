@@ -119,7 +119,7 @@ type core struct {
 	ownDir     bool   // created by us: removed on Close
 
 	logMu    sync.Mutex
-	requests []Request
+	requests []*requestEntry
 	attempts int
 	perFile  map[string]int
 
@@ -221,24 +221,24 @@ type Request struct {
 	// absent), so tests can check a credential never went where it
 	// should not. It is never logged.
 	Authorization string
-	// Status is the status code answered; 0 when the connection was
-	// dropped without a response.
+	// Status is the status code answered; 0 when no response was sent
+	// (the connection was dropped, or the request is still in flight).
 	Status int
 }
 
 type requestKey struct{}
 
-// requestEntry is the log entry of a request in flight.
+// requestEntry is the log entry of a request, recorded when it arrives.
 type requestEntry struct {
-	mu     sync.Mutex
-	status int
+	mu  sync.Mutex
+	req Request
 }
 
 // noteStatus records the status sent for r (also for hijacked replies).
 func noteStatus(r *http.Request, status int) {
 	if e, ok := r.Context().Value(requestKey{}).(*requestEntry); ok {
 		e.mu.Lock()
-		e.status = status
+		e.req.Status = status
 		e.mu.Unlock()
 	}
 }
@@ -258,8 +258,8 @@ func (sr *statusRecorder) WriteHeader(code int) {
 func (sr *statusRecorder) Write(b []byte) (int, error) {
 	if e, ok := sr.r.Context().Value(requestKey{}).(*requestEntry); ok {
 		e.mu.Lock()
-		if e.status == 0 {
-			e.status = http.StatusOK
+		if e.req.Status == 0 {
+			e.req.Status = http.StatusOK
 		}
 		e.mu.Unlock()
 	}
@@ -283,21 +283,21 @@ func (sr *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // wrap logs every request, applies injected faults and serves the handler.
 func (s *Server) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entry := &requestEntry{}
+		start := time.Now()
+		entry := &requestEntry{req: Request{
+			Time: start, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Host: r.Host,
+			Authorization: r.Header.Get("Authorization"),
+		}}
+		s.core.logMu.Lock()
+		s.core.requests = append(s.core.requests, entry)
+		s.core.logMu.Unlock()
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, entry))
 		rec := &statusRecorder{ResponseWriter: w, r: r}
-		start := time.Now()
 		defer func() {
-			entry.mu.Lock()
-			status := entry.status
-			entry.mu.Unlock()
-			s.core.logMu.Lock()
-			s.core.requests = append(s.core.requests, Request{
-				Time: start, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Host: r.Host,
-				Authorization: r.Header.Get("Authorization"), Status: status,
-			})
-			s.core.logMu.Unlock()
 			if l := s.opts.core.logger; l != nil {
+				entry.mu.Lock()
+				status := entry.req.Status
+				entry.mu.Unlock()
 				l.WithField("method", r.Method).WithField("path", r.URL.Path).WithField("status", status).
 					WithField("duration", time.Since(start).Round(time.Millisecond)).Debug("request")
 			}
@@ -318,8 +318,15 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 // Requests returns every request received so far, oldest first.
 func (s *Server) Requests() []Request {
 	s.core.logMu.Lock()
-	defer s.core.logMu.Unlock()
-	return append([]Request(nil), s.core.requests...)
+	entries := append([]*requestEntry(nil), s.core.requests...)
+	s.core.logMu.Unlock()
+	reqs := make([]Request, len(entries))
+	for i, e := range entries {
+		e.mu.Lock()
+		reqs[i] = e.req
+		e.mu.Unlock()
+	}
+	return reqs
 }
 
 // UploadAttempts returns how many upload requests arrived, in total and

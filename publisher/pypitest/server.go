@@ -8,6 +8,29 @@
 //
 //	srv := pypitest.NewServer(t, pypitest.WithToken("pypi-test-token"))
 //	// upload to srv.RepositoryURL, pip install from srv.SimpleURL
+//
+// Uploads (POST /legacy/) are read to the end first, the file streamed to
+// disk while hashed (memory does not grow with the file), then checked in
+// Warehouse's order: identity, protocol version, the upload form, core
+// metadata (packaging.metadata's rules and Warehouse's), the file part,
+// project and permission, file name, size, digests, duplicates (an
+// identical re-upload is a 200 no-op), one sdist per release, the archive
+// (including the 2025 ZIP framing checks), PEP 625 and wheel file names,
+// License-File presence, RECORD and METADATA. A refusal carries its message
+// in the status line, as Warehouse's does, and in a body negotiated by
+// Accept (HTML, JSON {"message","code","title"}, or plain text).
+//
+// The read side serves GET /simple/ and /simple/<name>/ (PEP 503 HTML,
+// PEP 691 JSON, PEP 658 metadata), downloads under /files/, and PyPI's JSON
+// API at /pypi/<name>/json and /pypi/<name>/<version>/json.
+//
+// Faults injects failures (statuses, Retry-After, dropped connections,
+// delays, redirects, HTML error pages, accepted-then-failed uploads, huge
+// bodies); Files, UploadAttempts, Requests and Stats show what happened.
+//
+// Not modelled: description rendering (Warehouse refuses README markup that
+// fails to render), rate limits, organizations, yanking, and the
+// verification of attestations (only their presence and shape).
 package pypitest
 
 import (
@@ -16,6 +39,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Server is a running local index.
@@ -96,7 +120,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	s.registerCore(mux)
 	mux.HandleFunc("GET /_/oidc/audience", s.oidc.handleAudience)
 	mux.HandleFunc("POST /_/oidc/mint-token", s.oidc.handleMintToken)
-	s.http = &http.Server{Handler: s.wrap(mux)}
+	s.http = &http.Server{Handler: s.wrap(mux), ReadHeaderTimeout: time.Minute}
 	go s.http.Serve(ln)
 	return s, nil
 }
