@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
 
@@ -74,14 +74,15 @@ func TestSecretsNeverOnArgv(t *testing.T) {
 // distribution in order, then the file, byte for byte, as "content".
 func TestUploadBody(t *testing.T) {
 	dir := t.TempDir()
-	path, err := writeWheel(dir, wheelSpec{Name: "body-test", Version: "2.0", Size: 100 * kib, Seed: 7})
+	path, err := wheelgen.Write(dir, wheelgen.Spec{Name: "body-test", Version: "2.0", Size: 100 * kib, Seed: 7, Description: "# body\n\nwith \"quotes\"\r\nand CRLF"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := inspectWheel(path)
-	if err != nil {
-		t.Fatal(err)
+	ds, problems := dist.Check([]string{path}, dist.Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
 	}
+	d := ds[0]
 	boundary := newBoundary()
 	bodyPath, err := writeUploadBody(dir, d, boundary)
 	if err != nil {
@@ -130,56 +131,6 @@ func TestUploadBody(t *testing.T) {
 	sum := sha256.Sum256(want)
 	if d.Digests.SHA256 != hex.EncodeToString(sum[:]) || d.Metadata.Name() != "body-test" || d.Metadata.Version() != "2.0" || d.PyVersion != "py3" {
 		t.Errorf("inspected %+v %+v", d, d.Metadata)
-	}
-}
-
-// TestWheelIsValid checks the generated wheel the way PyPI's zip lockdown
-// and pip would: no data descriptors, stored entries, RECORD listing every
-// other file, and about the requested size.
-func TestWheelIsValid(t *testing.T) {
-	path, err := writeWheel(t.TempDir(), wheelSpec{Name: "Valid.Wheel", Version: "0.1", Size: 256 * kib, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(path) != "valid_wheel-0.1-py3-none-any.whl" {
-		t.Errorf("filename %s", filepath.Base(path))
-	}
-	st, _ := os.Stat(path)
-	if st.Size() < 250*kib || st.Size() > 260*kib {
-		t.Errorf("size %d, want about 256 KiB", st.Size())
-	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var names []string
-	var record string
-	for _, f := range zr.File {
-		if f.Flags&0x8 != 0 {
-			t.Errorf("%s has the data-descriptor flag", f.Name)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc) // also verifies the CRC
-		rc.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		names = append(names, f.Name)
-		if strings.HasSuffix(f.Name, "/RECORD") {
-			record = string(b)
-		}
-	}
-	for _, n := range names {
-		if !strings.Contains(record, n+",") {
-			t.Errorf("RECORD does not list %s", n)
-		}
-	}
-	if strings.Count(record, "\n") != len(names) {
-		t.Errorf("RECORD has %d lines for %d files:\n%s", strings.Count(record, "\n"), len(names), record)
 	}
 }
 
@@ -266,5 +217,25 @@ func TestWriteIntoKeepsHandWrittenText(t *testing.T) {
 	s := string(b)
 	if !strings.Contains(s, "Intro by hand.") || !strings.Contains(s, "## Analysis\n\nBy hand.") || !strings.Contains(s, "second") || strings.Contains(s, "first") {
 		t.Errorf("got:\n%s", s)
+	}
+}
+
+// TestPeakRSSIsTheContendersOwn guards against the trap process.run avoids:
+// a child started by a big Go process inherits its RSS high-water mark, so a
+// /bin/true would "use" as much memory as the harness.
+func TestPeakRSSIsTheContendersOwn(t *testing.T) {
+	ballast := make([]byte, 128*mib)
+	for i := 0; i < len(ballast); i += 4096 { // touch every page
+		ballast[i] = 1
+	}
+	m, _, err := process{Path: "/bin/true", Env: []string{"PATH=/usr/bin:/bin"}}.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MaxRSS <= 0 || m.MaxRSS > 16*mib {
+		t.Errorf("/bin/true peak RSS %.1f MiB with a 128 MiB harness: the harness's memory leaks into the figure", float64(m.MaxRSS)/mib)
+	}
+	if ballast[0] != 1 {
+		t.Fatal("ballast")
 	}
 }

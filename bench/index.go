@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
 )
 
 // index is a running local PyPI-compatible index every contender uploads to.
@@ -22,7 +23,14 @@ type index struct {
 // gets a fresh one (same implementation, same options), so every upload is a
 // real first upload and no run pays for the files of the previous one.
 func startIndex(token, dir string, maxFileSize int64) (*index, error) {
-	return startStandinIndex(token, dir)
+	srv, err := pypitest.Start("127.0.0.1:0",
+		pypitest.WithToken(token),
+		pypitest.WithMaxFileSize(maxFileSize),
+		pypitest.WithStorageDir(dir))
+	if err != nil {
+		return nil, err
+	}
+	return &index{URL: srv.URL, RepositoryURL: srv.RepositoryURL, close: srv.Close}, nil
 }
 
 // verifyLanded reads every file back through the index's JSON API
@@ -81,4 +89,4 @@ func jsonFiles(ctx context.Context, client *http.Client, u string) (map[string]s
 }
 
 // indexDescription names the index implementation in the report.
-const indexDescription = "bench's minimal stand-in index (publisher/pypitest core not landed yet), in-process on loopback"
+const indexDescription = "publisher/pypitest (Warehouse's validation: digests, metadata, archive checks), in the bench process on loopback, storage on disk in the scratch dir"

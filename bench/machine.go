@@ -22,6 +22,19 @@ type machine struct {
 	Curl    string
 	Commit  string
 	Started string
+	// Load is /proc/loadavg's 1-minute figure before and after the run: other
+	// work on the machine competes with the contenders for its cores.
+	LoadBefore, LoadAfter string
+	Scratch               string
+}
+
+// loadAvg is the 1-minute load average.
+func loadAvg() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
 
 func describeMachine(ctx context.Context, t tools, moduleRoot string) machine {

@@ -100,7 +100,10 @@ func execute(ctx context.Context, cfg config, root string, log io.Writer) (*repo
 	defer h.close()
 	rep := &report{Config: cfg, Machine: describeMachine(ctx, h.tools, root)}
 	rep.Machine.Started = started.Format("2006-01-02 15:04 UTC")
+	rep.Machine.LoadBefore = loadAvg()
+	rep.Machine.Scratch = filepath.Dir(h.work)
 	rep.Results, err = h.runAll(ctx)
+	rep.Machine.LoadAfter = loadAvg()
 	h.logf("done in %s", time.Since(started).Round(time.Second))
 	return rep, err
 }

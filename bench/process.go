@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -38,30 +39,53 @@ type processOutput struct {
 	Stdout, Stderr string
 }
 
+// timeCmd is GNU time, which measures each contender's peak RSS.
+const timeCmd = "/usr/bin/time"
+
 // run starts the process, waits for it and measures it. The wall time covers
-// fork/exec to exit, the whole-process time a user waits for. Peak RSS is the
-// kernel's ru_maxrss for the process (wait4), which for a single process is
-// exactly /usr/bin/time -v's "Maximum resident set size".
+// fork/exec to exit, the whole-process time a user waits for.
+//
+// Peak RSS comes from GNU time (%M, "Maximum resident set size" of -v), not
+// from this process's own wait4: a child that Go starts with
+// clone(CLONE_VM|CLONE_VFORK) inherits the bench process's RSS high-water
+// mark at exec, so ru_maxrss would report at least the harness's own RSS —
+// measured here: a /bin/true "using" 254 MiB after the harness grew by
+// 250 MiB. GNU time forks from a 1 MiB process, so its child's figure is the
+// contender's own (plus at most that 1 MiB).
 func (p process) run(ctx context.Context) (measurement, processOutput, error) {
-	cmd := exec.CommandContext(ctx, p.Path, p.Args...)
+	rss, err := os.CreateTemp("", "bench-rss-")
+	if err != nil {
+		return measurement{}, processOutput{}, err
+	}
+	rss.Close()
+	defer os.Remove(rss.Name())
+	args := append([]string{"-f", "%M", "-o", rss.Name(), p.Path}, p.Args...)
+	cmd := exec.CommandContext(ctx, timeCmd, args...)
 	cmd.Env = p.Env
 	cmd.Dir = p.Dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(start)
 	out := processOutput{Stdout: stdout.String(), Stderr: stderr.String()}
 	if cmd.ProcessState == nil {
-		return measurement{}, out, fmt.Errorf("%s: %w", p.Path, err)
+		return measurement{}, out, fmt.Errorf("%s: %w", timeCmd, err)
 	}
 	m := measurement{Wall: wall}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
+	report, _ := os.ReadFile(rss.Name())
+	lines := strings.Fields(string(report))
+	if len(lines) > 0 {
+		if kib, perr := strconv.ParseInt(lines[len(lines)-1], 10, 64); perr == nil {
+			m.MaxRSS = kib * 1024
+		}
 	}
 	if err != nil {
-		return m, out, fmt.Errorf("%s exited with %v; stderr:\n%s", p, err, tail(out.Stderr+out.Stdout, 2000))
+		return m, out, fmt.Errorf("%s exited with %v; output:\n%s", p, err, tail(out.Stderr+out.Stdout, 2000))
+	}
+	if m.MaxRSS == 0 {
+		return m, out, fmt.Errorf("%s: no peak RSS from %s (%q)", p, timeCmd, report)
 	}
 	return m, out, nil
 }

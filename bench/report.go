@@ -95,12 +95,14 @@ func (r *report) writeMarkdown(w io.Writer) {
 	p("## Results (%s mode, %s)\n\n", r.Config.Mode, r.Machine.Started)
 	p("Reproduce from the repository root:\n\n```sh\n%s\n```\n\n", r.Command)
 	p("### Machine\n\n| | |\n|---|---|\n")
-	p("| CPU | %s |\n| nproc | %d |\n| Memory | %s |\n| Kernel | %s |\n| Go | %s |\n| twine | %s |\n| curl | %s |\n| goreleaser-pypi | commit %s |\n| Index | %s |\n\n",
-		r.Machine.CPU, r.Machine.NProc, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go, r.Machine.Twine, r.Machine.Curl, r.Machine.Commit, indexDescription)
+	p("| CPU | %s |\n| nproc | %d |\n| Memory | %s |\n| Kernel | %s |\n| Go | %s |\n| twine | %s |\n| curl | %s |\n| goreleaser-pypi | commit %s |\n| Index | %s |\n| Scratch (wheels, bodies, index storage) | %s |\n| Load average (1 min) before → after | %s → %s |\n\n",
+		r.Machine.CPU, r.Machine.NProc, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go, r.Machine.Twine, r.Machine.Curl, r.Machine.Commit, indexDescription,
+		r.Machine.Scratch, r.Machine.LoadBefore, r.Machine.LoadAfter)
 	p("Every contender uploads to the same index implementation on loopback, started fresh (empty storage) for each run, " +
 		"and every run is checked by reading each file's sha256 back from the index's JSON API. " +
 		"Within a repetition the contenders alternate, the first one rotating. " +
-		"Wall time is the whole process, fork to exit. Peak RSS is the kernel's ru_maxrss (what `/usr/bin/time -v` prints as Maximum resident set size). " +
+		"Wall time is the whole process, fork to exit. Peak RSS is GNU time's figure for the process (`/usr/bin/time -f %%M`, the Maximum resident set size of `-v`); " +
+		"for curl it is its one process, whatever the number of parallel transfers. " +
 		"Throughput is the payload (the distribution files' bytes) divided by wall time.\n\n")
 
 	for _, b := range r.Results {
@@ -133,7 +135,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 		}
 		for _, c := range b.Contenders {
 			for _, f := range c.Failures {
-				p("\n**FAILED** %s %s\n", c.Name, f)
+				p("\n**FAILED** %s:\n\n```\n%s\n```\n", c.Name, strings.ReplaceAll(f, "```", "` ` `"))
 			}
 		}
 		if len(b.Contenders) > 1 {
