@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,7 @@ type tools struct {
 	goreleaser string // the real goreleaser binary
 	bin        string // a directory with goreleaser-pypi and the uv stand-in, first on PATH
 	skip       string // why the tests cannot run, if they cannot
+	fail       string // why the tests fail before they start (goreleaser-pypi does not build)
 }
 
 var (
@@ -58,6 +60,9 @@ func setup(t *testing.T) tools {
 	toolsOnce.Do(func() { shared = findTools() })
 	if shared.skip != "" {
 		t.Skip(shared.skip)
+	}
+	if shared.fail != "" {
+		t.Fatal(shared.fail)
 	}
 	return shared
 }
@@ -96,14 +101,14 @@ func findTools() tools {
 	tl.bin = binDir
 	build := exec.Command("go", "build", "-o", filepath.Join(tl.bin, "goreleaser-pypi"), "github.com/goreleaser-pypi/goreleaser-pypi/cmd/goreleaser-pypi")
 	if out, err := build.CombinedOutput(); err != nil {
-		panic(fmt.Sprintf("building goreleaser-pypi: %v\n%s", err, out))
+		return tools{fail: fmt.Sprintf("building goreleaser-pypi: %v\n%s", err, out)}
 	}
 	shim, err := os.ReadFile("testdata/uv")
-	if err != nil {
-		panic(err)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tl.bin, "uv"), shim, 0o755)
 	}
-	if err := os.WriteFile(filepath.Join(tl.bin, "uv"), shim, 0o755); err != nil {
-		panic(err)
+	if err != nil {
+		return tools{fail: "installing the uv stand-in: " + err.Error()}
 	}
 	return tl
 }
@@ -567,6 +572,77 @@ func TestNameTrapPublish(t *testing.T) {
 	}
 	if st := srv.OIDCStats(); st.Minted != 0 {
 		t.Errorf("minted %d tokens before verification passed", st.Minted)
+	}
+}
+
+// TestCustomPublisherWithoutCredentials: a job without `permissions:
+// id-token: write` and without an API token. The forwarded identity
+// variables arrive empty; the failure says what to add, in the workflow and
+// in .goreleaser.yaml.
+func TestCustomPublisherWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	tl := setup(t)
+	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	p := newProject(t, func(p *project) {
+		// One file is enough to see the message.
+		p.replace(".goreleaser.yaml", "ids: [python-wheel, python-sdist]", "ids: [python-wheel]")
+	})
+	env := ciEnv(tl, srv, filepath.Join(t.TempDir(), "summary.md"))
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "ACTIONS_ID_TOKEN_REQUEST_") })
+	env = append(env, "GITHUB_RUN_ID=1", "RUNNER_TEMP="+t.TempDir(), "GITHUB_WORKSPACE="+p.dir)
+	out, err := release(t, tl, p, env)
+	if err == nil {
+		t.Fatalf("goreleaser release succeeded without credentials:\n%s", out)
+	}
+	for _, want := range []string{
+		"custom publisher: failed to publish artifacts",
+		"id-token: write",
+		`ACTIONS_ID_TOKEN_REQUEST_URL={{ index .Env "ACTIONS_ID_TOKEN_REQUEST_URL" }}`,
+		"PYPI_API_TOKEN",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, out)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests reached the index", n)
+	}
+}
+
+// TestGoReleaserCheck: the example's and the project's own .goreleaser.yaml
+// pass `goreleaser check` (GoReleaser's strict schema, deprecations).
+func TestGoReleaserCheck(t *testing.T) {
+	t.Parallel()
+	tl := setup(t)
+	// The example as shipped, in a repository of its own with a remote
+	// (GoReleaser's release settings default to the remote's repository).
+	example := filepath.Join(t.TempDir(), "polyglot")
+	if err := os.CopyFS(example, os.DirFS("../examples/polyglot")); err != nil {
+		t.Fatal(err)
+	}
+	ex := &project{t: t, dir: example}
+	ex.git("init", "-q", "-b", "main")
+	ex.git("remote", "add", "origin", "https://github.com/example/polyglot.git")
+	for _, dir := range []string{example, ".."} {
+		out, err := run(t, dir, hermeticEnv(), tl.goreleaser, "check")
+		if err != nil || !strings.Contains(out, "1 configuration file(s) validated") {
+			t.Errorf("goreleaser check in %s: %v\n%s", dir, err, out)
+		}
+	}
+}
+
+// TestBinaryDoesNotImportGoReleaser: the goreleaser-pypi binary stays small
+// and starts fast; only package plugin may import GoReleaser.
+func TestBinaryDoesNotImportGoReleaser(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "github.com/goreleaser-pypi/goreleaser-pypi/cmd/goreleaser-pypi").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/goreleaser/goreleaser/") || pkg == "github.com/goreleaser-pypi/goreleaser-pypi/plugin" {
+			t.Errorf("the binary imports %s", pkg)
+		}
 	}
 }
 
