@@ -92,6 +92,7 @@ the file for every target.`,
 			Stdout:    stdout,
 			Progress:  progressWriter(a),
 			UserAgent: "goreleaser-pypi/" + version,
+			SkipMask:  underGoReleaser(a.getenv),
 		})
 		if jsonOut {
 			enc := json.NewEncoder(a.stdout)

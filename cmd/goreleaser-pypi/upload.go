@@ -159,6 +159,7 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 		PrintHash: f.printHash,
 		Progress:  progressWriter(a),
 		UserAgent: "goreleaser-pypi/" + version,
+		SkipMask:  underGoReleaser(a.getenv),
 	})
 	if f.json {
 		if err := rep.WriteJSON(a.stdout); err != nil {
@@ -285,6 +286,7 @@ func runUploadConfig(cmd *cobra.Command, a *app, f *uploadFlags, files []string)
 		Stdout:    workflowStream(a, f),
 		Progress:  progressWriter(a),
 		UserAgent: "goreleaser-pypi/" + version,
+		SkipMask:  underGoReleaser(a.getenv),
 		Run: func(ctx context.Context, j publisher.Job) (*upload.Report, error) {
 			j.PrintHash = f.printHash && first
 			first = false

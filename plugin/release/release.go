@@ -50,6 +50,9 @@ type Options struct {
 	Progress io.Writer
 	// UserAgent is sent with every request ("" means the publisher's default).
 	UserAgent string
+	// SkipMask suppresses ::add-mask:: for minted tokens, for callers whose
+	// stdout never reaches the runner (see publisher.Job.SkipMask).
+	SkipMask bool
 	// Run is the per-target pipeline (publisher.Run when nil); tests replace it.
 	Run func(context.Context, publisher.Job) (*upload.Report, error)
 }
@@ -185,6 +188,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			Stdout:    o.Stdout,
 			Progress:  o.Progress,
 			UserAgent: o.UserAgent,
+			SkipMask:  o.SkipMask,
 		})
 		o.Log.DecreasePadding()
 		res.Targets = append(res.Targets, TargetResult{Target: t.Name, Report: rep})

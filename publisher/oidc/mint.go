@@ -45,10 +45,11 @@ func newMinter(c *config, ix index, p Provider) *minter {
 		c:        c,
 		ix:       ix,
 		provider: p,
-		// No mask when the environment looks scrubbed (a GoReleaser custom
-		// publisher): GoReleaser captures the output and shows it indented,
-		// where the runner does not parse "::add-mask::" but people read it.
-		mask:     c.getenv(envGitHubActions) == "true" && c.Stdout != nil && !c.SkipMask && !looksScrubbed(c.getenv),
+		// No mask when the caller says stdout never reaches the runner (a
+		// GoReleaser custom publisher: GoReleaser captures the output and
+		// shows it indented, where the runner does not parse "::add-mask::"
+		// but people read it).
+		mask:     c.getenv(envGitHubActions) == "true" && c.Stdout != nil && !c.SkipMask,
 		now:      time.Now,
 		audience: c.Audience,
 		spent:    map[string]bool{},
