@@ -277,13 +277,27 @@ func unsafeMemberPath(name string) string {
 	case windowsAbsRE.MatchString(n):
 		return "is an absolute Windows path"
 	}
+	if len(n) > maxMemberPath {
+		return fmt.Sprintf("is a %d-byte path; installers cannot create paths over %d bytes (PATH_MAX)", len(n), maxMemberPath)
+	}
 	for _, part := range strings.Split(n, "/") {
 		if part == ".." {
 			return "contains \"..\", which would escape the extraction directory"
 		}
+		if len(part) > maxPathComponent {
+			return fmt.Sprintf("has a %d-byte path component; file systems allow %d bytes (NAME_MAX)", len(part), maxPathComponent)
+		}
 	}
 	return ""
 }
+
+// Limits of the file systems a distribution is installed on: no member
+// longer than PATH_MAX (Linux: 4096, minus room for the install prefix)
+// or with a component longer than NAME_MAX can be extracted anywhere.
+const (
+	maxMemberPath    = 3072
+	maxPathComponent = 255
+)
 
 // linkEscapes reports whether a symlink at member name pointing at target
 // resolves outside root (the archive's top directory, "" for the archive root).

@@ -78,6 +78,20 @@ func Inspect(path string, opts Options) (*Distribution, []Problem, error) {
 	if fi.IsDir() {
 		return nil, nil, fmt.Errorf("%s is a directory, not a wheel or sdist", path)
 	}
+	if !fi.Mode().IsRegular() {
+		// A named pipe would block the open, a device (a link to
+		// /dev/zero) would never end.
+		kind := "special file"
+		switch t := fi.Mode().Type(); {
+		case t&os.ModeNamedPipe != 0:
+			kind = "named pipe"
+		case t&os.ModeDevice != 0:
+			kind = "device"
+		case t&os.ModeSocket != 0:
+			kind = "socket"
+		}
+		return nil, nil, fmt.Errorf("%s is a %s, not a regular file: pass the wheel or sdist itself", path, kind)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
