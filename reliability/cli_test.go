@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,9 +28,9 @@ var (
 	binDir  string
 )
 
-// binary builds cmd/goreleaser-pypi once per test process (lazily, so fuzz
+// cliBinary builds cmd/goreleaser-pypi once per test process (lazily, so fuzz
 // workers never build it) and returns its path.
-func binary(tb testing.TB) string {
+func cliBinary(tb testing.TB) string {
 	tb.Helper()
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "reliability-bin-")
@@ -56,9 +58,9 @@ type cliOpts struct {
 	// timeout kills the process (default 60 s): a hang fails the test
 	// instead of the whole suite.
 	timeout time.Duration
-	// started, when set, runs once the process is running (signals,
-	// /proc inspection); the run waits for it to return.
-	started func(p *os.Process)
+	// started, when set, runs with the CLI's pid once it is running
+	// (signals, /proc inspection); the run waits for it to return.
+	started func(pid int)
 }
 
 // cliResult is what a run printed and cost.
@@ -92,7 +94,14 @@ func tempDir(tb testing.TB) string {
 	return tb.TempDir()
 }
 
-// runCLI runs the binary and waits for it.
+// gnuTime is GNU time, which measures the peak RSS of the CLI exactly.
+// The rusage of a child of the test process itself cannot: Go starts
+// children with vfork, and Linux carries the parent's (the test process's,
+// hundreds of MiB here) high-water mark into the child's ru_maxrss at exec.
+const gnuTime = "/usr/bin/time"
+
+// runCLI runs the binary and waits for it. The peak RSS comes from GNU
+// time when installed, else from polling the process's VmHWM.
 func runCLI(t testing.TB, o cliOpts) cliResult {
 	t.Helper()
 	if o.timeout == 0 {
@@ -103,31 +112,127 @@ func runCLI(t testing.TB, o cliOpts) cliResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), o.args...)
+	rssFile := filepath.Join(tempDir(t), "rss")
+	_, err := os.Stat(gnuTime)
+	timed := err == nil
+	var cmd *exec.Cmd
+	if timed {
+		cmd = exec.CommandContext(ctx, gnuTime, append([]string{"-f", "%M", "-o", rssFile, cliBinary(t)}, o.args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, cliBinary(t), o.args...)
+	}
 	cmd.Dir = o.dir
 	cmd.Env = append(baseEnv(t), o.env...)
+	// On timeout, kill GNU time and the CLI alike (their own group).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if o.started != nil {
-		o.started(cmd.Process)
+	pid := cmd.Process.Pid
+	if timed {
+		pid = childOf(pid)
 	}
-	err := cmd.Wait()
-	res := cliResult{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	var hwm atomic.Int64
+	pollDone := make(chan struct{})
+	stopPoll := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		if timed {
+			return
+		}
+		for {
+			if v := vmHWM(pid); v > hwm.Load() {
+				hwm.Store(v)
+			}
+			select {
+			case <-stopPoll:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	if o.started != nil && pid > 0 {
+		o.started(pid)
+	}
+	err = cmd.Wait()
+	close(stopPoll)
+	<-pollDone
+	res := cliResult{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), maxRSSKiB: hwm.Load()}
 	if cmd.ProcessState != nil {
 		res.code = cmd.ProcessState.ExitCode()
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.maxRSSKiB = ru.Maxrss
-		}
+	}
+	if timed {
+		res.maxRSSKiB = timedRSS(rssFile)
+		// GNU time's own line when the command fails.
+		res.stderr = dropTimeNote(res.stderr)
 	}
 	if ctx.Err() != nil {
 		res.killed = true
 		t.Errorf("killed after %v: %v\n%s", o.timeout, err, res)
 	}
 	return res
+}
+
+// childOf waits (briefly) for the first child of pid to appear: the CLI
+// that GNU time started.
+func childOf(pid int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "children"))
+		for _, f := range tasks {
+			if b, _ := os.ReadFile(f); len(bytes.TrimSpace(b)) > 0 {
+				if c, err := strconv.Atoi(strings.Fields(string(b))[0]); err == nil {
+					return c
+				}
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0
+}
+
+// vmHWM is the peak RSS of a running process in KiB (0 when gone).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// timedRSS reads GNU time's -f %M output (its last line).
+func timedRSS(file string) int64 {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	ls := strings.Fields(string(b))
+	if len(ls) == 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(ls[len(ls)-1], 10, 64)
+	return n
+}
+
+func dropTimeNote(s string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if strings.HasPrefix(l, "Command exited with non-zero status") || strings.HasPrefix(l, "Command terminated by signal") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "")
 }
 
 // report is the JSON report (schema_version 1) of one target.

@@ -347,7 +347,7 @@ func otherOf(t *testing.T, s *pypitest.Server) *pypitest.Server {
 }
 
 func TestFaultMatrix(t *testing.T) {
-	binary(t)
+	cliBinary(t)
 	for _, fe := range []frontEnd{viaUpload, viaPublish} {
 		for _, tc := range faultMatrix() {
 			t.Run(string(fe)+"/"+tc.name, func(t *testing.T) {

@@ -106,7 +106,7 @@ func (hp *hugeProxy) serveZeros(w io.Writer) {
 // keeps its memory low, and either goes on (retry, fallback) or fails
 // clearly; it never downloads the body.
 func TestHugeAnswersAreReadBounded(t *testing.T) {
-	binary(t)
+	cliBinary(t)
 	cases := []struct {
 		name   string
 		oidc   bool

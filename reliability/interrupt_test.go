@@ -20,7 +20,7 @@ import (
 // upload runs, the process's argv holds no secret and it has no child
 // process.
 func TestInterruption(t *testing.T) {
-	binary(t)
+	cliBinary(t)
 	for _, fe := range []frontEnd{viaUpload, viaPublish} {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(string(fe)+"/"+sig.String(), func(t *testing.T) {
@@ -50,15 +50,15 @@ func interruptRun(t *testing.T, fe frontEnd, sig syscall.Signal) {
 	res := runCLI(t, cliOpts{
 		args: args,
 		env:  []string{"PYPI_API_TOKEN=" + apiToken},
-		started: func(p *os.Process) {
+		started: func(pid int) {
 			deadline := time.Now().Add(30 * time.Second)
 			for len(srv.Files()) == 0 && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			// An upload is in flight now (the slow index holds it).
-			checkProcess(t, p.Pid)
+			checkProcess(t, pid)
 			signalled = time.Now()
-			if err := p.Signal(sig); err != nil {
+			if err := syscall.Kill(pid, sig); err != nil {
 				t.Errorf("signal: %v", err)
 			}
 		},

@@ -74,7 +74,7 @@ func soak(t *testing.T, files int, seed uint64) (rssKiB int64, took time.Duratio
 // memory of the client does not grow with the number of files (compared
 // with a 30-file run). RELIABILITY_LONG=1 runs 3000 files as well.
 func TestSoak(t *testing.T) {
-	binary(t)
+	cliBinary(t)
 	small, smallTook, smallFaults := soak(t, 30, 1)
 	big, bigTook, bigFaults := soak(t, 300, 2)
 	figure(t, "soak", "30 files, %d faults: %v, peak RSS %d KiB", smallFaults, smallTook.Round(time.Millisecond), small)
