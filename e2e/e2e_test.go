@@ -249,6 +249,9 @@ func ciEnv(tl tools, srv *pypitest.Server, summary string) []string {
 	env = append(env, srv.Issuer.GitHubEnv()...)
 	return append(env,
 		"GITHUB_ACTIONS=true",
+		"GITHUB_RUN_ID=4242", // set in every job (GoReleaser scrubs it for publishers)
+		"RUNNER_TEMP="+os.TempDir(),
+		"GITHUB_WORKSPACE="+os.TempDir(),
 		"GITHUB_EVENT_NAME=push",
 		"GITHUB_STEP_SUMMARY="+summary,
 		"PYPI_REPOSITORY_URL="+srv.RepositoryURL,
@@ -426,7 +429,12 @@ func TestPublishAfterRelease(t *testing.T) {
 		t.Fatalf("uploaded %v (minted %d) despite an unknown build id", got, srv.OIDCStats().Minted)
 	}
 
-	res, _ := publish(t, tl, p, env, 0)
+	res, stderr := publish(t, tl, p, env, 0)
+	// A normal job step: the runner reads workflow commands from stderr
+	// too, so the minted token is masked there (stdout is the JSON).
+	if n := strings.Count(stderr, "::add-mask::pypi-"); n != 1 {
+		t.Errorf("%d ::add-mask:: lines for one mint:\n%s", n, stderr)
+	}
 	if len(res.Targets) != 1 || res.Targets[0].Target != "pypi" || res.Targets[0].Report.Summary.Uploaded != 2 {
 		t.Fatalf("publish result: %+v", res)
 	}
@@ -589,7 +597,6 @@ func TestCustomPublisherWithoutCredentials(t *testing.T) {
 	})
 	env := ciEnv(tl, srv, filepath.Join(t.TempDir(), "summary.md"))
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "ACTIONS_ID_TOKEN_REQUEST_") })
-	env = append(env, "GITHUB_RUN_ID=1", "RUNNER_TEMP="+t.TempDir(), "GITHUB_WORKSPACE="+p.dir)
 	out, err := release(t, tl, p, env)
 	if err == nil {
 		t.Fatalf("goreleaser release succeeded without credentials:\n%s", out)
