@@ -41,7 +41,7 @@ first target that fails stops the ones after it.
 Settings come from --config, else .goreleaser-pypi.yaml when it exists, else
 the defaults (PyPI, trusted publishing or PYPI_API_TOKEN). Flags override
 the file for every target.`,
-		Example: `  goreleaser release --clean --skip=publish   # or a release without a pypi publisher
+		Example: `  goreleaser release --clean          # .goreleaser.yaml without a pypi custom publisher
   goreleaser-pypi publish --dist dist
   goreleaser-pypi publish --dist dist --target testpypi --dry-run --json`,
 		Args: cobra.NoArgs,
