@@ -34,6 +34,7 @@
 package pypitest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -60,6 +61,7 @@ type Server struct {
 	oidc     *oidcServer
 	stats    serverStats
 	core     *core
+	cancel   context.CancelFunc // ends the requests in flight (Close)
 }
 
 // serverStats are counters the handlers bump and tests read through Stats.
@@ -120,13 +122,19 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	s.registerCore(mux)
 	mux.HandleFunc("GET /_/oidc/audience", s.oidc.handleAudience)
 	mux.HandleFunc("POST /_/oidc/mint-token", s.oidc.handleMintToken)
-	s.http = &http.Server{Handler: s.wrap(mux), ReadHeaderTimeout: time.Minute}
+	// Requests live in a context Close cancels: a handler sleeping out an
+	// injected Delay ends with the server, even when its client went away
+	// unnoticed (a POST whose body is unread).
+	base, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.http = &http.Server{Handler: s.wrap(mux), ReadHeaderTimeout: time.Minute, BaseContext: func(net.Listener) context.Context { return base }}
 	go s.http.Serve(ln)
 	return s, nil
 }
 
 // Close stops the index and the fake issuer.
 func (s *Server) Close() error {
+	s.cancel()
 	err := s.http.Close()
 	s.oidc.close()
 	s.closeCore()
