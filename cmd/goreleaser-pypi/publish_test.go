@@ -252,3 +252,25 @@ func TestPublishCommandNothingToDo(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
+
+// TestPublishCommandDryRunWithoutToken: a dry run reports the missing token
+// and goes on to show what would be uploaded.
+func TestPublishCommandDryRunWithoutToken(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(publishTestToken))
+	dist := releaseDir(t)
+	cfg := settings(t, fmt.Sprintf("targets:\n  - name: local\n    repository_url: %s\n    trusted_publishing: never\n", srv.RepositoryURL))
+	code, stdout, stderr := runCLI(t, nil, "publish", "--dist", dist, "--config", cfg, "--dry-run", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "a real run would stop here") || !strings.Contains(stderr, "environment variable PYPI_API_TOKEN is not set") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	var res publishJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Targets) != 1 || res.Targets[0].Report.Summary.WouldUpload != 2 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(srv.Files()) != 0 {
+		t.Fatal("a dry run uploaded")
+	}
+}
