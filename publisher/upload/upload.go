@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -734,12 +735,16 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 	return a, nil
 }
 
-// redact removes the token from text an index sent back.
+// redact removes the token from text an index sent back, also in the
+// Basic-auth form it was sent in (a proxy's error page may echo the
+// Authorization header).
 func redact(s string, tok *credential.Token) string {
 	if tok == nil || len(tok.Value) < 8 {
 		return s
 	}
-	return strings.ReplaceAll(s, tok.Value, "[redacted]")
+	s = strings.ReplaceAll(s, tok.Value, "[redacted]")
+	basic := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte("__token__:"+tok.Value)), "=")
+	return strings.ReplaceAll(s, basic, "[redacted]")
 }
 
 // fatalError is a failure that a retry cannot fix (the file cannot be read).
