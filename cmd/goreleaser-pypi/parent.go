@@ -28,12 +28,50 @@ var underGoReleaser = func(getenv func(string) string) bool {
 	return oidc.ScrubbedGitHubActions(getenv)
 }
 
-// parentIsGoReleaser reads /proc/<ppid>/comm (and exe, for renamed binaries).
+// parentIsGoReleaser reports whether ppid, or one of its nearest
+// ancestors, is goreleaser: a publisher cmd may wrap us in a shell
+// ("sh -c 'goreleaser-pypi upload ...'"), whose parent is then goreleaser.
 func parentIsGoReleaser(ppid int) bool {
-	comm, err := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/comm")
+	pid := ppid
+	for range 3 {
+		if pid <= 1 {
+			return false
+		}
+		if isGoReleaser(pid) {
+			return true
+		}
+		pid = parentOf(pid)
+	}
+	return false
+}
+
+// isGoReleaser reads /proc/<pid>/comm (and exe, for a renamed comm).
+func isGoReleaser(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid)
+	comm, err := os.ReadFile(dir + "/comm")
 	if err == nil && strings.TrimSpace(string(comm)) == "goreleaser" {
 		return true
 	}
-	exe, err := os.Readlink("/proc/" + strconv.Itoa(ppid) + "/exe")
+	exe, err := os.Readlink(dir + "/exe")
 	return err == nil && filepath.Base(exe) == "goreleaser"
+}
+
+// parentOf reads the parent pid from /proc/<pid>/stat ("pid (comm) state ppid ...";
+// comm may contain spaces and parentheses, so parse after the last ')').
+func parentOf(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
 }
