@@ -3,6 +3,7 @@ package oidc
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Mint-token error codes sent by PyPI (Warehouse).
@@ -130,7 +131,7 @@ func printable(s string, limit int) string {
 		if r == '\n' || r == '\t' {
 			return ' '
 		}
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) { // C0, DEL and C1 (U+009B is an 8-bit CSI)
 			return -1
 		}
 		return r
