@@ -131,3 +131,65 @@ func TestIndexReflectingTheToken(t *testing.T) {
 		scanSecrets(t, res.outputs(), nil, apiToken)
 	}
 }
+
+// TestIndexCannotInjectTerminalEscapes: whatever text an index sends back
+// (reason phrases, JSON messages, trusted publishing refusals), no escape
+// sequence or other control character reaches the user's terminal or CI
+// log.
+func TestIndexCannotInjectTerminalEscapes(t *testing.T) {
+	cliBinary(t)
+	const evil = "\x1b[2J\x1b]0;pwned\x07\u009b31m\x08\x08\x08"
+	srv := pypitest.NewServer(t, pypitest.WithToken(apiToken)) // only for its CI identity issuer
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch {
+		case r.URL.Path == "/_/oidc/audience":
+			_, _ = w.Write([]byte(`{"audience": "pypi"}`))
+		case r.URL.Path == "/_/oidc/mint-token":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_ = json.NewEncoder(w).Encode(map[string]any{"message": "Token request failed" + evil, "errors": []map[string]string{
+				{"code": "invalid-publisher" + evil, "description": "valid token, but no corresponding publisher" + evil},
+			}})
+		case r.URL.Path == "/legacy/json/":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"message": "bad" + evil, "code": "400 bad" + evil})
+		default:
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			body := "body" + evil + "\n"
+			fmt.Fprintf(buf, "HTTP/1.1 400 Bad %s request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", evil, len(body), body)
+			_ = buf.Flush()
+			_ = conn.Close()
+		}
+	}))
+	defer hostile.Close()
+	fx := newFixture(t)
+	fx.addRelease(t, "escapedemo", "1.0.0", 1, true, 1<<10, 31)
+	ci, _ := ciEnv(t, srv)
+	for _, run := range []struct {
+		args []string
+		env  []string
+	}{
+		{append([]string{"upload", "--repository-url", hostile.URL + "/legacy/", "--trusted-publishing", "never"}, fx.paths()...), []string{"PYPI_API_TOKEN=" + apiToken}},
+		{append([]string{"upload", "--verbose", "--json", "--repository-url", hostile.URL + "/legacy/json/", "--trusted-publishing", "never"}, fx.paths()...), []string{"PYPI_API_TOKEN=" + apiToken}},
+		{append([]string{"upload", "--verbose", "--repository-url", hostile.URL + "/legacy/", "--trusted-publishing", "always"}, fx.paths()...), ci},
+	} {
+		res := runCLI(t, cliOpts{args: run.args, env: run.env})
+		if res.code != 1 {
+			t.Errorf("exit %d\n%s", res.code, res)
+		}
+		for name, out := range res.outputs() {
+			for i, r := range out {
+				if r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)) {
+					t.Errorf("%v: %s holds control character %U at %d:\n%q", run.args[:4], name, r, i, out)
+					break
+				}
+			}
+		}
+		scanSecrets(t, res.outputs(), srv, apiToken)
+	}
+}
