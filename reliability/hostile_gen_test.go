@@ -11,9 +11,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,7 +84,7 @@ func writeWheel(t testing.TB, dir, filename string, entries []zipEntry, noRecord
 		case e.deflate:
 			h.Method = zip.Deflate
 			var cb bytes.Buffer
-			fw, _ := flate.NewWriter(&cb, flate.BestCompression)
+			fw, _ := flate.NewWriter(&cb, flate.BestSpeed)
 			_, _ = fw.Write(e.data)
 			_ = fw.Close()
 			comp = cb.Bytes()
@@ -127,24 +127,52 @@ func writeWheel(t testing.TB, dir, filename string, entries []zipEntry, noRecord
 
 func wheelName() string { return hostileName + "-" + hostileVersion + "-py3-none-any.whl" }
 
-// zerosDeflated returns a deflate stream of n zero bytes (n a multiple of
-// 1 MiB), its CRC-32, built by repeating one flushed 1 MiB block: the
-// content never exists in memory.
-func zerosDeflated(n int64) (stream []byte, crc uint32) {
-	const chunk = 1 << 20
-	zero := make([]byte, chunk)
-	var block bytes.Buffer
-	fw, _ := flate.NewWriter(&block, flate.BestCompression)
-	_, _ = fw.Write(zero)
-	_ = fw.Flush() // byte-aligned, self-contained: it can be repeated
-	one := append([]byte(nil), block.Bytes()...)
+// repeatDeflated returns a deflate stream of prefix followed by count
+// copies of block, with the CRC-32 and size of that content. Each piece is
+// compressed on its own and flushed (byte-aligned, referring to nothing
+// before it), so the stream is the pieces concatenated: gigabytes of
+// content cost one block's compression, and never exist in memory.
+func repeatDeflated(prefix, block []byte, count int) (stream []byte, crc uint32, size uint64) {
+	piece := func(b []byte) []byte {
+		var buf bytes.Buffer
+		fw, _ := flate.NewWriter(&buf, flate.BestCompression)
+		_, _ = fw.Write(b)
+		_ = fw.Flush()
+		return buf.Bytes()
+	}
 	var out bytes.Buffer
-	for i := int64(0); i < n/chunk; i++ {
+	if len(prefix) > 0 {
+		out.Write(piece(prefix))
+		crc = crc32.Update(crc, crc32.IEEETable, prefix)
+		size += uint64(len(prefix))
+	}
+	one := piece(block)
+	for range count {
 		out.Write(one)
-		crc = crc32.Update(crc, crc32.IEEETable, zero)
+		crc = crc32.Update(crc, crc32.IEEETable, block)
+		size += uint64(len(block))
 	}
 	out.Write([]byte{0x03, 0x00}) // a final, empty fixed-Huffman block
-	return out.Bytes(), crc
+	return out.Bytes(), crc, size
+}
+
+// zerosDeflated is a deflate stream of n zero bytes (n a multiple of 1 MiB).
+func zerosDeflated(n int64) (stream []byte, crc uint32) {
+	stream, crc, _ = repeatDeflated(nil, make([]byte, 1<<20), int(n>>20))
+	return stream, crc
+}
+
+// gzipRepeat wraps repeatDeflated in a gzip member.
+func gzipRepeat(prefix, block []byte, count int) []byte {
+	stream, crc, size := repeatDeflated(prefix, block, count)
+	var out bytes.Buffer
+	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
+	out.Write(stream)
+	var tail [8]byte
+	binary.LittleEndian.PutUint32(tail[:4], crc)
+	binary.LittleEndian.PutUint32(tail[4:], uint32(size))
+	out.Write(tail[:])
+	return out.Bytes()
 }
 
 // tarEntry is one member of a generated sdist.
@@ -224,8 +252,11 @@ func generateHostile(t testing.TB, root string) []hostile {
 	add("zip bomb: overlapping entries (every central record points at one local file)", overlappingZip(t, dir("bomb-overlap")), "")
 
 	// Metadata abuse.
-	huge := "Metadata-Version: 2.1\nName: hostile\nVersion: 1.0\nSummary: hostile input\n\n" + strings.Repeat("A very long description line. ", 40<<20/30)
-	add("METADATA of 40 MiB (deflated to ~40 KiB)", writeWheel(t, dir("meta-huge"), wheelName(), baseWheelEntries(huge), false), "")
+	hugeHead := []byte("Metadata-Version: 2.1\nName: hostile\nVersion: 1.0\nSummary: hostile input\n\n")
+	line := []byte(strings.Repeat("A very long description line.\n", (1<<20)/30+1)[:1<<20])
+	meta, metaCRC, metaSize := repeatDeflated(hugeHead, line, 40)
+	add("METADATA of 40 MiB (deflated to ~100 KiB)", writeWheel(t, dir("meta-huge"), wheelName(),
+		append(baseWheelEntries("")[:1], zipEntry{name: hostileDistInfo + "METADATA", raw: meta, rawCRC: metaCRC, rawSize: metaSize}, baseWheelEntries("")[2]), false), "")
 	add("METADATA with NUL bytes in a header", writeWheel(t, dir("meta-nul"), wheelName(),
 		baseWheelEntries("Metadata-Version: 2.1\nName: hostile\nVersion: 1.0\nSummary: a\x00b\n"), false), "")
 	add("METADATA not UTF-8", writeWheel(t, dir("meta-latin1"), wheelName(),
@@ -290,9 +321,8 @@ func generateHostile(t testing.TB, root string) []hostile {
 		append(baseSdist(), tarEntry{hdr: tar.Header{Name: sdistTop + "PKG-INFO"}, data: []byte("Metadata-Version: 2.1\nName: hostile\nVersion: 6.6.6\n")})), "")
 	add("sdist: PKG-INFO names another version", writeSdist(t, dir("tar-version"), sdistName(),
 		[]tarEntry{{hdr: tar.Header{Name: sdistTop + "PKG-INFO"}, data: []byte("Metadata-Version: 2.1\nName: hostile\nVersion: 1.1\n")}}), "")
-	add("sdist: PKG-INFO of 40 MiB", writeSdist(t, dir("tar-huge-pkginfo"), sdistName(),
-		[]tarEntry{{hdr: tar.Header{Name: sdistTop + "PKG-INFO"}, data: []byte(huge)}}), "")
-	add("sdist: gzip bomb (1 GiB of zeros after PKG-INFO)", gzipBombSdist(t, dir("gzip-bomb"), 1<<30), "")
+	add("sdist: PKG-INFO of 40 MiB", hugeMemberSdist(t, dir("tar-huge-pkginfo"), "PKG-INFO", hugeHead, line, 40), "")
+	add("sdist: gzip bomb (1 GiB of zeros after PKG-INFO)", gzipBombSdist(t, dir("gzip-bomb"), 1024), "")
 	add("sdist: tar truncated inside a member", truncatedTar(t, dir("tar-trunc")), "")
 	// Not regular files: a named pipe (opening it blocks until a writer
 	// comes), and a link to an endless device.
@@ -360,66 +390,127 @@ func overlappingZip(t testing.TB, dir string) string {
 }
 
 // manyEntries is a wheel with n one-byte members (RECORD lists only the
-// base ones, so it is also wrong).
+// base ones, so it is also wrong), its records written by hand: zip.Writer
+// is slow under the race detector for 200k entries.
 func manyEntries(t testing.TB, dir string, n int) string {
 	t.Helper()
-	f, err := os.Create(filepath.Join(dir, wheelName()))
-	if err != nil {
-		t.Fatal(err)
+	var local, central bytes.Buffer
+	count := 0
+	add := func(name string, data []byte) {
+		off := local.Len()
+		crc := crc32.ChecksumIEEE(data)
+		var h [30]byte
+		binary.LittleEndian.PutUint32(h[0:], 0x04034b50)
+		binary.LittleEndian.PutUint16(h[4:], 20)
+		binary.LittleEndian.PutUint16(h[6:], 0x800) // UTF-8 names
+		binary.LittleEndian.PutUint32(h[14:], crc)
+		binary.LittleEndian.PutUint32(h[18:], uint32(len(data)))
+		binary.LittleEndian.PutUint32(h[22:], uint32(len(data)))
+		binary.LittleEndian.PutUint16(h[26:], uint16(len(name)))
+		local.Write(h[:])
+		local.WriteString(name)
+		local.Write(data)
+		var c [46]byte
+		binary.LittleEndian.PutUint32(c[0:], 0x02014b50)
+		binary.LittleEndian.PutUint16(c[4:], 20)
+		binary.LittleEndian.PutUint16(c[6:], 20)
+		binary.LittleEndian.PutUint16(c[8:], 0x800)
+		binary.LittleEndian.PutUint32(c[16:], crc)
+		binary.LittleEndian.PutUint32(c[20:], uint32(len(data)))
+		binary.LittleEndian.PutUint32(c[24:], uint32(len(data)))
+		binary.LittleEndian.PutUint16(c[28:], uint16(len(name)))
+		binary.LittleEndian.PutUint32(c[38:], 0o644<<16)
+		binary.LittleEndian.PutUint32(c[42:], uint32(off))
+		central.Write(c[:])
+		central.WriteString(name)
+		count++
 	}
-	defer f.Close()
-	zw := zip.NewWriter(f)
 	for _, e := range baseWheelEntries("") {
-		w, _ := zw.CreateRaw(&zip.FileHeader{Name: e.name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(e.data),
-			CompressedSize64: uint64(len(e.data)), UncompressedSize64: uint64(len(e.data))})
-		_, _ = w.Write(e.data)
+		add(e.name, e.data)
 	}
-	one := []byte("x")
-	crc := crc32.ChecksumIEEE(one)
 	for i := range n {
-		w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("%s/m%d", hostileName, i), Method: zip.Store, CRC32: crc, CompressedSize64: 1, UncompressedSize64: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Write(one)
+		add(hostileName+"/m"+strconv.Itoa(i), []byte("x"))
 	}
-	rec := []byte(hostileDistInfo + "RECORD,,\n")
-	w, _ := zw.CreateRaw(&zip.FileHeader{Name: hostileDistInfo + "RECORD", Method: zip.Store, CRC32: crc32.ChecksumIEEE(rec),
-		CompressedSize64: uint64(len(rec)), UncompressedSize64: uint64(len(rec))})
-	_, _ = w.Write(rec)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	add(hostileDistInfo+"RECORD", []byte(hostileDistInfo+"RECORD,,\n"))
+	var out bytes.Buffer
+	out.Write(local.Bytes())
+	out.Write(central.Bytes())
+	if count > 0xfffe {
+		// More entries than the end record counts: ZIP64 end record and
+		// locator, as zip.Writer writes them.
+		var z [56]byte
+		binary.LittleEndian.PutUint32(z[0:], 0x06064b50)
+		binary.LittleEndian.PutUint64(z[4:], 44)
+		binary.LittleEndian.PutUint16(z[12:], 45)
+		binary.LittleEndian.PutUint16(z[14:], 45)
+		binary.LittleEndian.PutUint64(z[24:], uint64(count))
+		binary.LittleEndian.PutUint64(z[32:], uint64(count))
+		binary.LittleEndian.PutUint64(z[40:], uint64(central.Len()))
+		binary.LittleEndian.PutUint64(z[48:], uint64(local.Len()))
+		var loc [20]byte
+		binary.LittleEndian.PutUint32(loc[0:], 0x07064b50)
+		binary.LittleEndian.PutUint64(loc[8:], uint64(local.Len()+central.Len()))
+		binary.LittleEndian.PutUint32(loc[16:], 1)
+		out.Write(z[:])
+		out.Write(loc[:])
 	}
-	return f.Name()
+	var end [22]byte
+	binary.LittleEndian.PutUint32(end[0:], 0x06054b50)
+	entries := uint16(min(count, 0xffff))
+	binary.LittleEndian.PutUint16(end[8:], entries)
+	binary.LittleEndian.PutUint16(end[10:], entries)
+	binary.LittleEndian.PutUint32(end[12:], uint32(central.Len()))
+	binary.LittleEndian.PutUint32(end[16:], uint32(local.Len()))
+	out.Write(end[:])
+	return writeBytes(t, dir, wheelName(), out.Bytes())
 }
 
-// gzipBombSdist is an sdist whose second member is n zero bytes: small on
-// disk, n bytes to a reader that walks the whole tar.
-func gzipBombSdist(t testing.TB, dir string, n int64) string {
+// tarHeader is the 512-byte tar header of a regular file.
+func tarHeader(name string, size int64) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg})
+	return buf.Bytes()[:512]
+}
+
+// gzipBombSdist is an sdist whose second member is mib MiB of zeros: about
+// 1 KiB per MiB on disk, the whole size to a reader that walks the tar.
+func gzipBombSdist(t testing.TB, dir string, mib int) string {
 	t.Helper()
-	f, err := os.Create(filepath.Join(dir, sdistName()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	tw := tar.NewWriter(gz)
-	_ = tw.WriteHeader(&tar.Header{Name: sdistTop + "PKG-INFO", Mode: 0o644, Size: int64(len(pkgInfo())), Typeflag: tar.TypeReg})
-	_, _ = tw.Write(pkgInfo())
-	_ = tw.WriteHeader(&tar.Header{Name: sdistTop + "zeros.bin", Mode: 0o644, Size: n, Typeflag: tar.TypeReg})
-	if _, err := io.CopyN(tw, zeroReader{}, n); err != nil {
-		t.Fatal(err)
-	}
-	_ = tw.Close()
-	_ = gz.Close()
-	return f.Name()
+	info := pkgInfo()
+	var prefix bytes.Buffer
+	prefix.Write(tarHeader(sdistTop+"PKG-INFO", int64(len(info))))
+	prefix.Write(info)
+	prefix.Write(make([]byte, 512-len(info)%512))
+	prefix.Write(tarHeader(sdistTop+"zeros.bin", int64(mib)<<20))
+	// The member's zeros, then the two zero blocks ending the archive.
+	zeros := make([]byte, 1<<20)
+	gz := gzipRepeat(prefix.Bytes(), zeros, mib)
+	return writeBytes(t, dir, sdistName(), appendGzipMember(gz, make([]byte, 1024)))
 }
 
-type zeroReader struct{}
+// hugeMemberSdist is an sdist whose only member, name, is head followed by
+// count copies of block.
+func hugeMemberSdist(t testing.TB, dir, name string, head, block []byte, count int) string {
+	t.Helper()
+	size := int64(len(head)) + int64(len(block))*int64(count)
+	var prefix bytes.Buffer
+	prefix.Write(tarHeader(sdistTop+name, size))
+	prefix.Write(head)
+	gz := gzipRepeat(prefix.Bytes(), block, count)
+	pad := (512 - size%512) % 512
+	return writeBytes(t, dir, sdistName(), appendGzipMember(gz, make([]byte, pad+1024)))
+}
 
-func (zeroReader) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
+// appendGzipMember appends b as a second gzip member (readers of .tar.gz
+// read concatenated members as one stream).
+func appendGzipMember(gz, b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Write(gz)
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 // truncatedTar is a valid gzip stream of a tar cut inside a member.
