@@ -512,7 +512,9 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return fail(fmt.Errorf("%s: interrupted: %w", d.Path, context.Cause(ctx)))
+				// The request was on its way: the index may still store it.
+				return fail(fmt.Errorf("%s: interrupted during the upload (%w): the index may or may not store it; "+
+					"run again to finish the release (files already on the index are recognised by their sha256)", d.Path, context.Cause(ctx)))
 			}
 			if fe := (fatalError{}); errors.As(err, &fe) {
 				return fail(fe.err) // names the file already
