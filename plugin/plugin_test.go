@@ -15,6 +15,7 @@ import (
 	"github.com/goreleaser/goreleaser/v2/pkg/context"
 
 	pypiconfig "github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/release"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
 )
@@ -102,7 +103,7 @@ func quiet(t *testing.T) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
 	prev := log.Log
-	log.Log = log.New(&buf)
+	log.Log = plainlog.New(&buf)
 	t.Cleanup(func() { log.Log = prev })
 	return &buf
 }

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/log"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
@@ -61,7 +61,7 @@ func job(srv *pypitest.Server, files []string, vars map[string]string, c *captur
 			Retry:             fastRetry,
 		},
 		Getenv: env(vars),
-		Log:    log.New(&c.logs),
+		Log:    plainlog.New(&c.logs),
 		Stdout: &c.stdout,
 	}
 }
@@ -159,7 +159,7 @@ func TestRunRefusesPlainHTTPBeforeAnyRequest(t *testing.T) {
 		Files:     goodFiles(t),
 		Target:    publisher.Target{RepositoryURL: "http://pypi.example.com/legacy/"},
 		Getenv:    env(map[string]string{"PYPI_API_TOKEN": token}),
-		Log:       log.New(&c.logs),
+		Log:       plainlog.New(&c.logs),
 		Stdout:    &c.stdout,
 		Transport: tr,
 	})
@@ -250,7 +250,7 @@ func TestRunDryRun(t *testing.T) {
 		Target: publisher.Target{RepositoryURL: srv.RepositoryURL},
 		DryRun: true,
 		Getenv: env(nil),
-		Log:    log.New(&c.logs),
+		Log:    plainlog.New(&c.logs),
 		Stdout: &c.stdout,
 	})
 	if err != nil {

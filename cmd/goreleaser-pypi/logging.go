@@ -7,6 +7,8 @@ import (
 
 	"github.com/caarlos0/log"
 	"golang.org/x/term"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 )
 
 // newLogger returns GoReleaser's logger writing to w. caarlos0/log forces
@@ -16,7 +18,7 @@ import (
 // Actions, or when CLICOLOR_FORCE asks for them, and NO_COLOR always wins.
 func newLogger(w io.Writer, getenv func(string) string) *log.Logger {
 	if !wantColor(w, getenv) {
-		w = &ansiStripper{w: w}
+		w = plainlog.Writer(w)
 	}
 	return log.New(w)
 }
@@ -33,40 +35,4 @@ func wantColor(w io.Writer, getenv func(string) string) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// ansiStripper removes ANSI escape sequences (CSI "ESC [ ... final" and
-// two-byte "ESC x") from what passes through, even when a sequence is split
-// across writes.
-type ansiStripper struct {
-	w     io.Writer
-	state int // 0 text, 1 after ESC, 2 inside CSI
-}
-
-func (s *ansiStripper) Write(p []byte) (int, error) {
-	out := make([]byte, 0, len(p))
-	for _, b := range p {
-		switch s.state {
-		case 0:
-			if b == 0x1b {
-				s.state = 1
-				continue
-			}
-			out = append(out, b)
-		case 1:
-			if b == '[' {
-				s.state = 2
-			} else {
-				s.state = 0
-			}
-		case 2:
-			if b >= 0x40 && b <= 0x7e {
-				s.state = 0
-			}
-		}
-	}
-	if _, err := s.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

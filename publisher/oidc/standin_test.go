@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 )
 
 // Stand-ins for the CI identity services and the index, each on its own
@@ -311,7 +313,7 @@ func (l *lockedBuffer) String() string {
 
 func newCapture() *capture {
 	c := &capture{log: &lockedBuffer{}, stdout: &lockedBuffer{}}
-	c.logger = log.New(c.log)
+	c.logger = plainlog.New(c.log)
 	c.logger.Level = log.DebugLevel
 	return c
 }

@@ -74,8 +74,8 @@ func TestPyPITestUploadWithMintedToken(t *testing.T) {
 		append(maskedTokens(c.stdout.String()), srv.Issuer.RequestToken)...)
 }
 
-// TestPyPITestLongUploadsOutliveTokens: minted tokens live 3 s and the index
-// takes 2 s over every upload (it checks the token when the upload is
+// TestPyPITestLongUploadsOutliveTokens: minted tokens live 4 s and the index
+// takes 1.5 s over every upload (it checks the token when the upload is
 // complete, as Warehouse does). Every file still gets uploaded: tokens are
 // re-minted before they expire, and once more when the index calls one
 // expired; no identity token is exchanged twice.
@@ -84,8 +84,13 @@ func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 		t.Skip("takes about 4 s")
 	}
 	t.Parallel()
-	srv := pypitest.NewServer(t, pypitest.WithMintedTokenLifetime(3*time.Second))
-	srv.Faults().Next(-1, pypitest.Fault{Path: "/legacy/", Delay: 2 * time.Second})
+	// Uploads of 1.5 s with 4 s tokens, two at a time: the first files of
+	// the four releases take t=0–3, the sdists start at t≈3, when the first
+	// token has less than its half-life left and must be replaced. A fresh
+	// token outlives one upload by 2.5 s, so a loaded CI machine does not
+	// turn the renewal into a flake.
+	srv := pypitest.NewServer(t, pypitest.WithMintedTokenLifetime(4*time.Second))
+	srv.Faults().Next(-1, pypitest.Fault{Path: "/legacy/", Delay: 1500 * time.Millisecond})
 	c := newCapture()
 	src, err := oidc.NewSource(pypitestOptions(srv, jobEnv(srv), c))
 	if err != nil {
@@ -97,11 +102,12 @@ func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 	}
 	rep, err := p.Upload(context.Background(), goodDists(t,
 		"tinyutil-0.1.0-py3-none-any.whl", "tinyutil-0.1.0.tar.gz",
-		"richmeta-1.2.0-py3-none-any.whl", "richmeta-1.2.0.tar.gz"))
+		"richmeta-1.2.0-py3-none-any.whl", "richmeta-1.2.0.tar.gz",
+		"demo_py-0.1.0-py3-none-any.whl", "flit_hello-0.3.0-py2.py3-none-any.whl"))
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, c.log.String())
 	}
-	if s := rep.Summary(); s.Uploaded != 4 {
+	if s := rep.Summary(); s.Uploaded != 6 {
 		t.Fatalf("summary = %+v", s)
 	}
 	st := srv.OIDCStats()
@@ -109,7 +115,7 @@ func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 		t.Errorf("minted %d tokens: the 3 s token was never renewed", st.Minted)
 	}
 	checkSingleUse(t, srv)
-	t.Logf("4 uploads of 2 s with 3 s tokens: %d mints", st.Minted)
+	t.Logf("6 uploads of 1.5 s with 4 s tokens: %d mints", st.Minted)
 	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()},
 		append(maskedTokens(c.stdout.String()), srv.Issuer.RequestToken)...)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/caarlos0/log"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
@@ -35,7 +36,7 @@ func newPublisher(t *testing.T, idx *fakeIndex, mod func(*Options)) (*Publisher,
 		RepositoryURL: idx.repositoryURL(),
 		Credentials:   credential.Static(idx.token, "test"),
 		Retry:         fastRetry,
-		Log:           log.New(&logs),
+		Log:           plainlog.New(&logs),
 	}
 	if mod != nil {
 		mod(&opts)
