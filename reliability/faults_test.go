@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +76,7 @@ type faultCase struct {
 	oidc   bool
 	opts   []pypitest.Option
 	cfg    []string // extra target settings
-	inject func(t *testing.T, srv *pypitest.Server, fx *fixture)
+	inject func(t *testing.T, e *faultEnv)
 	token  string // API token sent ("" = apiToken)
 	code   int    // exit status
 	stored int    // files on the index at the end (of 3)
@@ -129,14 +128,18 @@ func faultMatrix() []faultCase {
 	}
 	return []faultCase{
 		{name: "500 once", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.Faults().Next(1, pypitest.Fault{Status: 500}) },
-			check:  func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 2) }},
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Status: 500})
+			},
+			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 2) }},
 		{name: "502 twice", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.Faults().Next(2, pypitest.Fault{Status: 502}) },
-			check:  func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 3) }},
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(2, pypitest.Fault{Status: 502})
+			},
+			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 3) }},
 		{name: "503 nginx HTML page", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(1, pypitest.Fault{Status: 503, HTML: true})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Status: 503, HTML: true})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, first(e.fx), 2)
@@ -145,8 +148,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "429 with Retry-After", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(1, pypitest.Fault{Status: 429, RetryAfter: "1"})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Status: 429, RetryAfter: "1"})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, first(e.fx), 2)
@@ -159,21 +162,23 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "connection reset before the body", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.Faults().Next(1, pypitest.Fault{Drop: true}) },
-			check:  func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 2) }},
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Drop: true})
+			},
+			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 2) }},
 		{name: "connection reset mid-body", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(2, pypitest.Fault{Drop: true, DropAfter: 4096})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(2, pypitest.Fault{Drop: true, DropAfter: 4096})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 3) }},
 		{name: "connection reset after the body", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(1, pypitest.Fault{Drop: true, DropAfter: 1 << 40})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Drop: true, DropAfter: 1 << 40})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, first(e.fx), 2) }},
 		{name: "slow index", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{Delay: 700 * time.Millisecond})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{Delay: 700 * time.Millisecond})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				for _, f := range e.fx.files {
@@ -181,8 +186,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "stored, then 503 (the retry finds it)", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(1, pypitest.Fault{AcceptThenFail: true})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{AcceptThenFail: true})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, first(e.fx), 2)
@@ -191,8 +196,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "stored, then 503 on every attempt", code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().ForFile(first(fx), -1, pypitest.Fault{AcceptThenFail: true})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().ForFile(first(e.fx), -1, pypitest.Fault{AcceptThenFail: true})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, first(e.fx), 4)
@@ -203,7 +208,9 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "503 forever", code: 1, stored: 0,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.Faults().Next(-1, pypitest.Fault{Status: 503}) },
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{Status: 503})
+			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				for _, f := range e.fx.files {
 					wantAttempts(t, rep, f.filename, 4)
@@ -213,8 +220,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "one file 500 forever", code: 1, stored: 2,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().ForFile(fx.files[2].filename, -1, pypitest.Fault{Status: 500, Message: "Internal Server Error: storage backend unavailable"})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().ForFile(e.fx.files[2].filename, -1, pypitest.Fault{Status: 500, Message: "Internal Server Error: storage backend unavailable"})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, e.fx.files[2].filename, 4)
@@ -234,8 +241,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "HTML 403 page from a proxy", code: 1, stored: 0,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{Status: 403, HTML: true})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{Status: 403, HTML: true})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				wantAttempts(t, rep, first(e.fx), 1)
@@ -244,8 +251,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "redirect to the same host", code: 1, stored: 0,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{RedirectTo: s.URL + "/legacy/moved/", Status: 307})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{RedirectTo: e.srv.URL + "/legacy/moved/", Status: 307})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				for _, r := range e.srv.Requests() {
@@ -258,8 +265,8 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "redirect to another host", code: 1, stored: 0,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{RedirectTo: otherOf(t, s).RepositoryURL, Status: 308})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{RedirectTo: e.other.RepositoryURL, Status: 308})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				if n := len(e.other.Requests()); n != 0 {
@@ -267,10 +274,10 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "index reads redirected to another host", code: 0, stored: 3, cfg: []string{"skip_existing: true"},
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				o := otherOf(t, s)
-				s.Faults().Next(-1, pypitest.Fault{Path: "/pypi/", RedirectTo: o.URL + "/pypi/faultdemo/1.0.0/json", Status: 302})
-				s.Faults().Next(-1, pypitest.Fault{Path: "/simple/", RedirectTo: o.URL + "/simple/faultdemo/", Status: 302})
+			inject: func(t *testing.T, e *faultEnv) {
+				o := e.other
+				e.srv.Faults().Next(-1, pypitest.Fault{Path: "/pypi/", RedirectTo: o.URL + "/pypi/faultdemo/1.0.0/json", Status: 302})
+				e.srv.Faults().Next(-1, pypitest.Fault{Path: "/simple/", RedirectTo: o.URL + "/simple/faultdemo/", Status: 302})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				reads := 0
@@ -285,12 +292,14 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "index read API 500", code: 0, stored: 3, cfg: []string{"skip_existing: true"},
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{Path: "/pypi/", Status: 500})
-				s.Faults().Next(-1, pypitest.Fault{Path: "/simple/", Status: 500})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{Path: "/pypi/", Status: 500})
+				e.srv.Faults().Next(-1, pypitest.Fault{Path: "/simple/", Status: 500})
 			}},
 		{name: "trusted publishing: mint endpoint 503 twice", oidc: true, code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.FailMintNext(2, 503) },
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.FailMintNext(2, 503)
+			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				st := e.srv.OIDCStats()
 				if st.InjectedFailures != 2 || st.Minted < 1 {
@@ -303,28 +312,32 @@ func faultMatrix() []faultCase {
 				}
 			}},
 		{name: "trusted publishing: mint endpoint 503 forever", oidc: true, code: 1, stored: 0,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.FailMintNext(1000, 503) },
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.FailMintNext(1000, 503)
+			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				if !strings.Contains(e.res.stderr, "503") {
 					t.Errorf("stderr does not say what the index answered:\n%s", e.res.stderr)
 				}
 			}},
 		{name: "trusted publishing: identity endpoint 500 twice", oidc: true, code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) { s.Issuer.FailNext(2, 500) },
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Issuer.FailNext(2, 500)
+			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				if st := e.srv.Issuer.Stats(); st.InjectedFailures != 2 {
 					t.Errorf("issuer stats %+v", st)
 				}
 			}},
 		{name: "trusted publishing: audience endpoint 503 once", oidc: true, code: 0, stored: 3,
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(1, pypitest.Fault{Path: "/_/oidc/audience", Status: 503})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(1, pypitest.Fault{Path: "/_/oidc/audience", Status: 503})
 			}},
 		{name: "trusted publishing: token expires mid-run", oidc: true, code: 0, stored: 3,
 			opts: []pypitest.Option{pypitest.WithMintedTokenLifetime(3 * time.Second)},
 			cfg:  []string{"concurrency: 1"},
-			inject: func(t *testing.T, s *pypitest.Server, fx *fixture) {
-				s.Faults().Next(-1, pypitest.Fault{Delay: 1300 * time.Millisecond})
+			inject: func(t *testing.T, e *faultEnv) {
+				e.srv.Faults().Next(-1, pypitest.Fault{Delay: 1300 * time.Millisecond})
 			},
 			check: func(t *testing.T, e *faultEnv, rep report) {
 				if st := e.srv.OIDCStats(); st.Minted < 2 {
@@ -332,18 +345,6 @@ func faultMatrix() []faultCase {
 				}
 			}},
 	}
-}
-
-// others are the second servers ("another host") of the running cases.
-var others = struct {
-	m map[*pypitest.Server]*pypitest.Server
-}{m: map[*pypitest.Server]*pypitest.Server{}}
-
-// otherOf returns the stand-in for another host of the case whose index is s.
-func otherOf(t *testing.T, s *pypitest.Server) *pypitest.Server {
-	othersMu.Lock()
-	defer othersMu.Unlock()
-	return others.m[s]
 }
 
 func TestFaultMatrix(t *testing.T) {
@@ -362,14 +363,6 @@ func runFaultCase(t *testing.T, fe frontEnd, tc faultCase) {
 	opts := append([]pypitest.Option{pypitest.WithToken(apiToken)}, tc.opts...)
 	srv := pypitest.NewServer(t, opts...)
 	other := pypitest.NewServer(t, pypitest.WithToken(apiToken))
-	othersMu.Lock()
-	others.m[srv] = other
-	othersMu.Unlock()
-	t.Cleanup(func() {
-		othersMu.Lock()
-		delete(others.m, srv)
-		othersMu.Unlock()
-	})
 
 	fx := newFixture(t)
 	fx.addRelease(t, "faultdemo", "1.0.0", 2, true, 8<<10, 1)
@@ -387,8 +380,9 @@ func runFaultCase(t *testing.T, fe frontEnd, tc faultCase) {
 		env = []string{"PYPI_API_TOKEN=" + tok}
 		cfg = append(cfg, "trusted_publishing: never")
 	}
+	e := &faultEnv{srv: srv, other: other, fx: fx}
 	if tc.inject != nil {
-		tc.inject(t, srv, fx)
+		tc.inject(t, e)
 	}
 	res := fe.run(t, fx, settings(t, srv.RepositoryURL, cfg...), env)
 	if res.code != tc.code {
@@ -428,8 +422,7 @@ func runFaultCase(t *testing.T, fe frontEnd, tc faultCase) {
 	}
 	figure(t, "faults", "%s/%s: exit %d, stored %d/3, attempts %v, %v, peak RSS %d KiB", fe, tc.name, res.code, len(srv.Files()), attempts(rep), res.took.Round(time.Millisecond), res.maxRSSKiB)
 	if tc.check != nil {
-		tc.check(t, &faultEnv{srv: srv, other: other, fx: fx, res: res}, rep)
+		e.res = res
+		tc.check(t, e, rep)
 	}
 }
-
-var othersMu sync.Mutex
