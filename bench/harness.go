@@ -49,6 +49,8 @@ type config struct {
 	Workdir string
 	// RequireTwine fails instead of skipping twine's contenders when twine is absent.
 	RequireTwine bool
+	// Binary is a prebuilt goreleaser-pypi to measure; "" builds ./cmd/goreleaser-pypi.
+	Binary string
 }
 
 func fullConfig() config {
@@ -172,12 +174,20 @@ func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Write
 	}
 	h.work = work
 
-	h.tools.Binary = filepath.Join(work, "goreleaser-pypi")
-	h.logf("building %s", h.tools.Binary)
-	build := exec.CommandContext(ctx, "go", "build", "-o", h.tools.Binary, "./cmd/goreleaser-pypi")
-	build.Dir = moduleRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/goreleaser-pypi in %s: %v\n%s", moduleRoot, err, out)
+	if cfg.Binary != "" {
+		abs, err := filepath.Abs(cfg.Binary)
+		if err != nil {
+			return nil, err
+		}
+		h.tools.Binary = abs
+	} else {
+		h.tools.Binary = filepath.Join(work, "goreleaser-pypi")
+		h.logf("building %s", h.tools.Binary)
+		build := exec.CommandContext(ctx, "go", "build", "-o", h.tools.Binary, "./cmd/goreleaser-pypi")
+		build.Dir = moduleRoot
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build ./cmd/goreleaser-pypi in %s: %v\n%s", moduleRoot, err, out)
+		}
 	}
 	for _, sub := range []string{"upload", "check"} {
 		if out, err := exec.CommandContext(ctx, h.tools.Binary, sub, "--help").CombinedOutput(); err != nil {

@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	only := fs.String("only", "", "comma-separated benchmarks to run, e.g. B1,B3 (default: all)")
 	out := fs.String("out", "", "also write the report into this Markdown file, between the bench markers (e.g. BENCHMARKS.md)")
 	workdir := fs.String("workdir", "", "keep wheels, bodies and index storage here instead of a removed temp dir")
+	binary := fs.String("binary", "", "measure this goreleaser-pypi binary instead of building ./cmd/goreleaser-pypi (e.g. to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Only = strings.Split(*only, ",")
 	}
 	cfg.Workdir = *workdir
+	cfg.Binary = *binary
 
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -102,6 +104,9 @@ func execute(ctx context.Context, cfg config, root string, log io.Writer) (*repo
 	rep.Machine.Started = started.Format("2006-01-02 15:04 UTC")
 	rep.Machine.LoadBefore = loadAvg()
 	rep.Machine.Scratch = filepath.Dir(h.work)
+	if cfg.Binary != "" {
+		rep.Machine.Commit = "prebuilt binary " + cfg.Binary + "; bench at " + rep.Machine.Commit
+	}
 	rep.Results, err = h.runAll(ctx)
 	rep.Machine.LoadAfter = loadAvg()
 	h.logf("done in %s", time.Since(started).Round(time.Second))
@@ -116,6 +121,9 @@ func command(cfg config, out string) string {
 	}
 	if len(cfg.Only) > 0 {
 		parts = append(parts, "-only "+strings.Join(cfg.Only, ","))
+	}
+	if cfg.Binary != "" {
+		parts = append(parts, "-binary "+cfg.Binary)
 	}
 	if out != "" {
 		parts = append(parts, "-out "+out)
