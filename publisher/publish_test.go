@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
