@@ -39,6 +39,7 @@ const (
 	DefaultRetryAttempts     = 5
 	DefaultRetryDelay        = time.Second
 	DefaultRetryMaxDelay     = 30 * time.Second
+	DefaultTimeout           = upload.DefaultResponseTimeout
 )
 
 // Bounds checked by validation.
@@ -46,6 +47,9 @@ const (
 	MaxConcurrency   = 64
 	MaxRetryAttempts = 20
 	MaxRetryDelay    = 10 * time.Minute
+	// MinTimeout and MaxTimeout bound a target's timeout.
+	MinTimeout = time.Second
+	MaxTimeout = time.Hour
 )
 
 // Trusted publishing modes, as written in the file.
@@ -102,6 +106,10 @@ type Target struct {
 	// MaxFileSize is the per-file ceiling in bytes; 0 means PyPI's 100 MiB.
 	// Accepts a plain number of bytes or a size such as "200MiB".
 	MaxFileSize ByteSize `yaml:"max_file_size"`
+	// Timeout bounds the wait for the index's answer to one upload once the
+	// file is sent (the index checks and stores it meanwhile); the attempt
+	// then counts as failed and is retried. Default 10m.
+	Timeout time.Duration `yaml:"timeout"`
 	// Disable skips the target (e.g. disable: ${SKIP_TESTPYPI:-false}).
 	Disable bool `yaml:"disable"`
 
@@ -137,6 +145,7 @@ func DefaultTarget() Target {
 			Delay:    DefaultRetryDelay,
 			MaxDelay: DefaultRetryMaxDelay,
 		},
+		Timeout: DefaultTimeout,
 	}
 }
 
@@ -237,5 +246,6 @@ func (t Target) Publisher() publisher.Target {
 		},
 		FailFast:    t.FailFast,
 		MaxFileSize: int64(t.MaxFileSize),
+		Timeout:     t.Timeout,
 	}
 }

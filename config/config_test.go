@@ -43,7 +43,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
 	}
 	if want.RepositoryURL != "https://upload.pypi.org/legacy/" || want.TokenEnv != "PYPI_API_TOKEN" ||
-		want.Concurrency != 4 || want.TrustedPublishing != "auto" || want.Retry.Attempts < 2 {
+		want.Concurrency != 4 || want.TrustedPublishing != "auto" || want.Retry.Attempts < 2 || want.Timeout != 10*time.Minute {
 		t.Fatalf("unexpected defaults %+v", want)
 	}
 	d := Default()
@@ -74,6 +74,7 @@ targets:
     check_url: https://test.pypi.org/simple/
     fail_fast: true
     max_file_size: 200MiB
+    timeout: 2m30s
   - repository_url: https://upload.pypi.org/legacy/
     disable: true
 `, nil)
@@ -84,7 +85,7 @@ targets:
 	if a.Name != "testpypi" || a.Audience != "testpypi" || !reflect.DeepEqual(a.IDs, []string{"python-wheel", "python-sdist"}) ||
 		!a.SkipExisting || a.TrustedPublishing != "always" || a.TokenEnv != "TEST_PYPI_TOKEN" || a.Concurrency != 8 ||
 		a.Retry != (Retry{Attempts: 3, Delay: 500 * time.Millisecond, MaxDelay: time.Minute}) ||
-		a.CheckURL != "https://test.pypi.org/simple/" || !a.FailFast || a.MaxFileSize != 200<<20 || a.Disable {
+		a.CheckURL != "https://test.pypi.org/simple/" || !a.FailFast || a.MaxFileSize != 200<<20 || a.Timeout != 150*time.Second || a.Disable {
 		t.Fatalf("first target decoded wrong: %+v", a)
 	}
 	if a.Source() != ".goreleaser-pypi.yaml:4" {
@@ -217,7 +218,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unrelated key lists the known ones",
 			yaml: "targets:\n  - zzzzzzzz: 1\n",
-			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, concurrency, retry, check_url, fail_fast, max_file_size, disable)`},
+			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, concurrency, retry, check_url, fail_fast, max_file_size, timeout, disable)`},
 		},
 		{
 			name: "all problems at once",
@@ -317,6 +318,16 @@ func TestErrors(t *testing.T) {
 			name: "duration garbage",
 			yaml: "targets:\n  - name: a\n    retry:\n      max_delay: soon\n",
 			want: []string{`retry.max_delay: "soon" is not a duration: write one such as 2s, 1m30s or 500ms`},
+		},
+		{
+			name: "timeout too short",
+			yaml: "targets:\n  - name: a\n    timeout: 0s\n",
+			want: []string{`timeout: must be between 1s and 1h0m0s, got 0s`},
+		},
+		{
+			name: "timeout garbage",
+			yaml: "targets:\n  - name: a\n    timeout: forever\n",
+			want: []string{`timeout: "forever" is not a duration`},
 		},
 		{
 			name: "bad size",
@@ -465,12 +476,12 @@ func TestSelect(t *testing.T) {
 func TestApplyOverrides(t *testing.T) {
 	f := mustParse(t, "targets:\n  - concurrency: 2\n    ids: [a]\n", nil)
 	url := "http://127.0.0.1:9999/legacy/"
-	n, tp, skip := 7, "never", true
-	if err := f.ApplyOverrides(Overrides{RepositoryURL: &url, Concurrency: &n, TrustedPublishing: &tp, SkipExisting: &skip}); err != nil {
+	n, tp, skip, timeout := 7, "never", true, 30*time.Second
+	if err := f.ApplyOverrides(Overrides{RepositoryURL: &url, Concurrency: &n, TrustedPublishing: &tp, SkipExisting: &skip, Timeout: &timeout}); err != nil {
 		t.Fatal(err)
 	}
 	tg := f.Targets[0]
-	if tg.RepositoryURL != url || tg.Concurrency != 7 || tg.TrustedPublishing != "never" || !tg.SkipExisting ||
+	if tg.RepositoryURL != url || tg.Concurrency != 7 || tg.TrustedPublishing != "never" || !tg.SkipExisting || tg.Publisher().Timeout != timeout ||
 		tg.Name != "127.0.0.1" || !reflect.DeepEqual(tg.IDs, []string{"a"}) {
 		t.Fatalf("overrides applied wrong: %+v", tg)
 	}
@@ -515,7 +526,7 @@ targets:
 }
 
 func TestKeys(t *testing.T) {
-	if k := Keys(); len(k) != 13 || k[0] != "name" {
+	if k := Keys(); len(k) != 14 || k[0] != "name" {
 		t.Fatalf("Keys() = %v", k)
 	}
 }

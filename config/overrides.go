@@ -26,6 +26,7 @@ type Overrides struct {
 	CheckURL          *string
 	FailFast          *bool
 	MaxFileSize       *int64
+	Timeout           *time.Duration
 
 	// Flags names the flag (or variable) a field came from where it is not
 	// "--" + the key with dashes, e.g. {"retry.attempts": "--retries"}; errors
@@ -103,6 +104,10 @@ func (f *File) ApplyOverrides(o Overrides) error {
 		if o.MaxFileSize != nil {
 			t.MaxFileSize = ByteSize(*o.MaxFileSize)
 			set("max_file_size")
+		}
+		if o.Timeout != nil {
+			t.Timeout = *o.Timeout
+			set("timeout")
 		}
 		errs = append(errs, t.validate(fmt.Sprintf("target %q", t.Name))...)
 	}

@@ -89,6 +89,9 @@ func (t *Target) validate(label string) Errors {
 	if t.MaxFileSize < 0 {
 		fail("max_file_size", "must not be negative")
 	}
+	if t.Timeout < MinTimeout || t.Timeout > MaxTimeout {
+		fail("timeout", "must be between %s and %s, got %s", MinTimeout, MaxTimeout, t.Timeout)
+	}
 	return errs
 }
 

@@ -46,6 +46,9 @@ type Target struct {
 	FailFast bool
 	// MaxFileSize is the per-file limit checked before uploading (0 means PyPI's 100 MiB).
 	MaxFileSize int64
+	// Timeout bounds the wait for the index's answer to one upload attempt
+	// once the file is sent (0 means upload.DefaultResponseTimeout).
+	Timeout time.Duration
 }
 
 // Job is one run of the pipeline.
@@ -204,18 +207,19 @@ func (r *run) run(ctx context.Context) error {
 
 	// 4. Upload.
 	p, err := upload.New(upload.Options{
-		RepositoryURL: repo.String(),
-		CheckURL:      t.CheckURL,
-		Credentials:   src,
-		SkipExisting:  t.SkipExisting,
-		Concurrency:   t.Concurrency,
-		Retry:         t.Retry,
-		FailFast:      t.FailFast,
-		DryRun:        job.DryRun,
-		Log:           logger,
-		Progress:      job.Progress,
-		UserAgent:     job.UserAgent,
-		Transport:     job.Transport,
+		RepositoryURL:   repo.String(),
+		CheckURL:        t.CheckURL,
+		Credentials:     src,
+		SkipExisting:    t.SkipExisting,
+		Concurrency:     t.Concurrency,
+		Retry:           t.Retry,
+		FailFast:        t.FailFast,
+		DryRun:          job.DryRun,
+		ResponseTimeout: t.Timeout,
+		Log:             logger,
+		Progress:        job.Progress,
+		UserAgent:       job.UserAgent,
+		Transport:       job.Transport,
 	})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/log"
 
@@ -140,6 +141,7 @@ func bindOverrides(f *pflag.FlagSet, getenv func(string) string, logger log.Inte
 		repositoryURL, trustedPublishing, tokenEnv, checkURL, audience, maxFileSize string
 		skipExisting, failFast                                                      bool
 		concurrency, retries                                                        int
+		timeout                                                                     time.Duration
 	)
 	f.StringVar(&repositoryURL, "repository-url", "", "upload endpoint for every target (env PYPI_REPOSITORY_URL)")
 	f.StringVar(&checkURL, "check-url", "", "simple index used to find files already uploaded, by hash")
@@ -151,6 +153,7 @@ func bindOverrides(f *pflag.FlagSet, getenv func(string) string, logger log.Inte
 	f.IntVar(&concurrency, "concurrency", 0, "files uploaded at once")
 	f.IntVar(&retries, "retries", 0, "retries per file after a transient failure")
 	f.StringVar(&maxFileSize, "max-file-size", "", "per-file size limit checked before uploading, e.g. 200MiB")
+	f.DurationVar(&timeout, "timeout", 0, "how long to wait for the index's answer once a file is sent, before retrying (default 10m)")
 	return func() (config.Overrides, error) {
 		o := config.Overrides{Flags: map[string]string{"retry.attempts": "--retries"}}
 		if f.Changed("repository-url") {
@@ -191,6 +194,9 @@ func bindOverrides(f *pflag.FlagSet, getenv func(string) string, logger log.Inte
 				return o, usageError("--max-file-size: %v", err)
 			}
 			o.MaxFileSize = &n
+		}
+		if f.Changed("timeout") {
+			o.Timeout = &timeout
 		}
 		return o, nil
 	}

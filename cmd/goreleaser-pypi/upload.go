@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/log"
 	"github.com/spf13/cobra"
@@ -43,6 +44,7 @@ type uploadFlags struct {
 	failFast          bool
 	retries           int
 	maxFileSize       string
+	timeout           time.Duration
 	verbose           bool
 	// Refused on purpose: a secret in argv shows in the process list and
 	// the shell history.
@@ -106,6 +108,7 @@ failed target stops the ones after it.`,
 	fl.BoolVar(&f.failFast, "fail-fast", false, "start no upload after the first failure")
 	fl.IntVar(&f.retries, "retries", upload.DefaultRetryPolicy.Attempts-1, "retries per file after a transient failure (connection error, timeout, 5xx, 429)")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "", "per-file size limit checked before uploading, e.g. 200MiB (default: PyPI's 100 MiB)")
+	fl.DurationVar(&f.timeout, "timeout", config.DefaultTimeout, "how long to wait for the index's answer once a file is sent, before retrying")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logs (never secrets)")
 	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_API_TOKEN instead")
 	fl.StringVar(&f.token, "token", "", "refused: set PYPI_API_TOKEN instead")
@@ -236,6 +239,9 @@ func flagTarget(a *app, changed func(string) bool, f *uploadFlags) (publisher.Ta
 	if err != nil {
 		return t, err
 	}
+	if f.timeout < config.MinTimeout || f.timeout > config.MaxTimeout {
+		return t, usageError("--timeout must be between %s and %s, got %s", config.MinTimeout, config.MaxTimeout, f.timeout)
+	}
 	repo, _ := repositoryURL(a, changed, f)
 	return publisher.Target{
 		RepositoryURL:     repo,
@@ -248,6 +254,7 @@ func flagTarget(a *app, changed func(string) bool, f *uploadFlags) (publisher.Ta
 		Retry:             upload.RetryPolicy{Attempts: f.retries + 1},
 		FailFast:          f.failFast,
 		MaxFileSize:       size,
+		Timeout:           f.timeout,
 	}, nil
 }
 
@@ -356,6 +363,9 @@ func configOverrides(a *app, changed func(string) bool, f *uploadFlags) (config.
 			return o, err
 		}
 		o.MaxFileSize = &size
+	}
+	if changed("timeout") {
+		o.Timeout = &f.timeout
 	}
 	return o, nil
 }
