@@ -239,3 +239,14 @@ func TestPeakRSSIsTheContendersOwn(t *testing.T) {
 		t.Fatal("ballast")
 	}
 }
+
+// TestCPUIsMeasured checks the CPU figure of a contender that burns CPU.
+func TestCPUIsMeasured(t *testing.T) {
+	m, _, err := process{Path: "/bin/sh", Args: []string{"-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}, Env: []string{"PATH=/usr/bin:/bin"}}.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CPU < 50*time.Millisecond || m.CPU > m.Wall+50*time.Millisecond {
+		t.Errorf("CPU %v for a busy loop of wall %v", m.CPU, m.Wall)
+	}
+}

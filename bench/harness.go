@@ -142,6 +142,7 @@ type benchResult struct {
 	Files      int
 	Bytes      int64 // per run
 	Runs       int
+	Upload     bool // runs uploaded to the index (B4 does not)
 	Notes      []string
 	Contenders []*contenderResult
 }
@@ -286,7 +287,7 @@ func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 // page cache, noisy neighbours) spreads over all of them instead of landing
 // on whoever runs last.
 func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
-	res := &benchResult{ID: b.ID, Title: b.Title, Files: len(b.Files), Bytes: b.bytes(), Runs: b.Runs, Notes: b.Notes}
+	res := &benchResult{ID: b.ID, Title: b.Title, Files: len(b.Files), Bytes: b.bytes(), Runs: b.Runs, Upload: b.Upload, Notes: b.Notes}
 	for _, c := range b.Contenders {
 		res.Contenders = append(res.Contenders, &contenderResult{Name: c.Name, RSSNote: c.RSSNote})
 	}
@@ -314,7 +315,7 @@ func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 				}
 				continue
 			}
-			h.logf("%s %8.3fs %7.1f MiB/s  peak RSS %6.1f MiB", label, m.Wall.Seconds(), mibPerSec(res.Bytes, m.Wall), float64(m.MaxRSS)/mib)
+			h.logf("%s %8.3fs %7.1f MiB/s  peak RSS %6.1f MiB  CPU %6.2fs  index CPU %6.2fs", label, m.Wall.Seconds(), mibPerSec(res.Bytes, m.Wall), float64(m.MaxRSS)/mib, m.CPU.Seconds(), m.IndexCPU.Seconds())
 			if rep >= 0 {
 				res.Contenders[k].Runs = append(res.Contenders[k].Runs, runResult{Rep: rep, measurement: m})
 			}
@@ -339,11 +340,23 @@ func (h *harness) measure(ctx context.Context, b *benchmark, c contender) (measu
 		return measurement{}, fmt.Errorf("starting the index: %w", err)
 	}
 	defer idx.close()
+	before := selfCPU()
 	m, err := c.run(ctx, idx)
+	m.IndexCPU = selfCPU() - before
 	if err != nil {
 		return m, err
 	}
 	return m, verifyLanded(ctx, idx, b.Files)
+}
+
+// selfCPU is the harness process's user + system time so far: during a run,
+// that is the in-process index at work.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // wheels generates count valid wheels with a payload of size bytes under

@@ -89,4 +89,4 @@ func jsonFiles(ctx context.Context, client *http.Client, u string) (map[string]s
 }
 
 // indexDescription names the index implementation in the report.
-const indexDescription = "publisher/pypitest (Warehouse's validation: digests, metadata, archive checks), in the bench process on loopback, storage on disk in the scratch dir"
+const indexDescription = "publisher/pypitest (Warehouse's validation: digests, metadata, archive checks), in the bench process on loopback, storage in the scratch dir"

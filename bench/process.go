@@ -16,12 +16,17 @@ import (
 type measurement struct {
 	Wall   time.Duration
 	MaxRSS int64 // bytes
+	// CPU is the contender's user + system time.
+	CPU time.Duration
+	// IndexCPU is the CPU time the in-process index spent during the run
+	// (the harness's own share is negligible: it only waits).
+	IndexCPU time.Duration
 }
 
 // add combines measurements of processes run one after another (for example
 // twine check then twine upload): times add up, the peak is the larger one.
 func (m measurement) add(o measurement) measurement {
-	return measurement{Wall: m.Wall + o.Wall, MaxRSS: max(m.MaxRSS, o.MaxRSS)}
+	return measurement{Wall: m.Wall + o.Wall, MaxRSS: max(m.MaxRSS, o.MaxRSS), CPU: m.CPU + o.CPU, IndexCPU: m.IndexCPU + o.IndexCPU}
 }
 
 // process is one command line to measure.
@@ -59,7 +64,7 @@ func (p process) run(ctx context.Context) (measurement, processOutput, error) {
 	}
 	rss.Close()
 	defer os.Remove(rss.Name())
-	args := append([]string{"-f", "%M", "-o", rss.Name(), p.Path}, p.Args...)
+	args := append([]string{"-f", "%M %U %S", "-o", rss.Name(), p.Path}, p.Args...)
 	cmd := exec.CommandContext(ctx, timeCmd, args...)
 	cmd.Env = p.Env
 	cmd.Dir = p.Dir
@@ -74,11 +79,17 @@ func (p process) run(ctx context.Context) (measurement, processOutput, error) {
 		return measurement{}, out, fmt.Errorf("%s: %w", timeCmd, err)
 	}
 	m := measurement{Wall: wall}
+	// The last line is "%M %U %S" (GNU time may put a "Command exited
+	// with non-zero status" line before it).
 	report, _ := os.ReadFile(rss.Name())
-	lines := strings.Fields(string(report))
-	if len(lines) > 0 {
-		if kib, perr := strconv.ParseInt(lines[len(lines)-1], 10, 64); perr == nil {
+	lines := strings.Split(strings.TrimSpace(string(report)), "\n")
+	if f := strings.Fields(lines[len(lines)-1]); len(f) == 3 {
+		kib, err1 := strconv.ParseInt(f[0], 10, 64)
+		user, err2 := strconv.ParseFloat(f[1], 64)
+		sys, err3 := strconv.ParseFloat(f[2], 64)
+		if err1 == nil && err2 == nil && err3 == nil {
 			m.MaxRSS = kib * 1024
+			m.CPU = time.Duration((user + sys) * float64(time.Second))
 		}
 	}
 	if err != nil {

@@ -103,6 +103,8 @@ func (r *report) writeMarkdown(w io.Writer) {
 		"Within a repetition the contenders alternate, the first one rotating. " +
 		"Wall time is the whole process, fork to exit. Peak RSS is GNU time's figure for the process (`/usr/bin/time -f %%M`, the Maximum resident set size of `-v`); " +
 		"for curl it is its one process, whatever the number of parallel transfers. " +
+		"CPU is the contender's user + system time (GNU time); index CPU is what the index (in the harness process) used during the run: " +
+		"wall time × nproc is the CPU there was. " +
 		"Throughput is the payload (the distribution files' bytes) divided by wall time.\n\n")
 
 	for _, b := range r.Results {
@@ -111,11 +113,11 @@ func (r *report) writeMarkdown(w io.Writer) {
 		for _, n := range b.Notes {
 			p("%s\n\n", n)
 		}
-		p("| contender | wall median | wall min–max | wall IQR | MiB/s (median) | peak RSS median | peak RSS max |\n")
-		p("|---|---:|---:|---:|---:|---:|---:|\n")
+		p("| contender | wall median | wall min–max | wall IQR | MiB/s (median) | peak RSS median | peak RSS max | CPU (median) | index CPU (median) |\n")
+		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range b.Contenders {
 			if len(c.Runs) == 0 {
-				p("| %s | failed | | | | | |\n", c.Name)
+				p("| %s | failed | | | | | | | |\n", c.Name)
 				continue
 			}
 			wall, rss, tput := summarize(c.walls()), summarize(c.rss()), summarize(c.throughputs(b.Bytes))
@@ -123,9 +125,13 @@ func (r *report) writeMarkdown(w io.Writer) {
 			if c.RSSNote != "" {
 				name += " ¹"
 			}
-			p("| %s | %s | %s–%s | %s–%s | %.1f | %.1f MiB | %.1f MiB |\n", name,
+			index := "—"
+			if b.Upload {
+				index = secs(summarize(c.indexCPU()).Median)
+			}
+			p("| %s | %s | %s–%s | %s–%s | %.1f | %.1f MiB | %.1f MiB | %s | %s |\n", name,
 				secs(wall.Median), secs(wall.Min), secs(wall.Max), secs(wall.Q1), secs(wall.Q3),
-				tput.Median, rss.Median/mib, rss.Max/mib)
+				tput.Median, rss.Median/mib, rss.Max/mib, secs(summarize(c.cpu()).Median), index)
 		}
 		for _, c := range b.Contenders {
 			if c.RSSNote != "" {

@@ -48,6 +48,22 @@ func (c *contenderResult) rss() []float64 {
 	return xs
 }
 
+func (c *contenderResult) cpu() []float64 {
+	var xs []float64
+	for _, r := range c.Runs {
+		xs = append(xs, r.CPU.Seconds())
+	}
+	return xs
+}
+
+func (c *contenderResult) indexCPU() []float64 {
+	var xs []float64
+	for _, r := range c.Runs {
+		xs = append(xs, r.IndexCPU.Seconds())
+	}
+	return xs
+}
+
 // throughputs is MiB/s per run for a payload of bytes.
 func (c *contenderResult) throughputs(bytes int64) []float64 {
 	var xs []float64
