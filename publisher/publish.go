@@ -154,7 +154,7 @@ func (r *run) run(ctx context.Context) error {
 	}
 
 	// 2. Verify everything before uploading anything.
-	dists, problems := dist.Check(job.Files, dist.Options{MaxFileSize: t.MaxFileSize})
+	dists, problems := dist.Check(job.Files, dist.Options{MaxFileSize: t.MaxFileSize, MD5: job.PrintHash})
 	if len(problems) > 0 {
 		r.rep.Problems = problems
 		files := map[string]bool{}

@@ -32,7 +32,7 @@ func (t Type) String() string {
 type Digests struct {
 	SHA256     string `json:"sha256"`
 	BLAKE2b256 string `json:"blake2_256"`
-	MD5        string `json:"md5"`
+	MD5        string `json:"md5,omitempty"` // only when asked for (Options.MD5)
 }
 
 // Header is one core metadata header line (folded continuation lines joined).

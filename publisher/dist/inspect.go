@@ -38,6 +38,10 @@ type Options struct {
 	// AllowClassifiers accepts classifiers added to trove-classifiers after
 	// the list embedded in this build.
 	AllowClassifiers []string
+	// MD5 also computes the md5 digest (--print-hash). PyPI treats
+	// md5_digest as optional and it costs a third of verification time, so
+	// it is neither computed nor sent otherwise.
+	MD5 bool
 }
 
 func (o Options) maxFileSize() int64 {
@@ -65,7 +69,7 @@ type Problem struct {
 func (p Problem) Error() string { return p.File + ": " + p.Message }
 
 // Inspect reads the distribution at path once: it computes its digests
-// (sha256, blake2b-256, md5 in one streaming pass), checks the archive's
+// (sha256 and blake2b-256, plus md5 with Options.MD5, in one streaming pass), checks the archive's
 // structure, reads its core metadata and verifies everything PyPI would
 // refuse about this one file. It returns an error only when the file cannot
 // be read at all (it does not exist, it is a directory, an I/O error); then
@@ -140,16 +144,26 @@ func (in *inspection) addFindings(fs []finding) {
 	}
 }
 
-// hashingReader feeds every byte read from the file to the three digests.
+// hashingReader feeds every byte read from the file to the digests. The
+// caller must call digests (or stop) once it is done reading.
+//
+// Hashing is the bulk of verification time, so blake2b runs on a goroutine
+// of its own, overlapping sha256 (and the zip walk) on the reading one; md5,
+// which PyPI treats as optional, is computed only when asked for.
 type hashingReader struct {
-	sha, blake, md hash.Hash
-	n              int64
-	r              io.Reader
+	sha, md hash.Hash // md is nil unless md5 was asked for
+	blake   *asyncHash
+	n       int64
+	r       io.Reader
 }
 
-func newHashingReader(r io.Reader) *hashingReader {
-	b, _ := blake2b.New256(nil)                                             // no key: cannot fail
-	return &hashingReader{sha: sha256.New(), blake: b, md: md5.New(), r: r} //nolint:gosec
+func newHashingReader(r io.Reader, withMD5 bool) *hashingReader {
+	b, _ := blake2b.New256(nil) // no key: cannot fail
+	h := &hashingReader{sha: sha256.New(), blake: newAsyncHash(b), r: r}
+	if withMD5 {
+		h.md = md5.New() //nolint:gosec // PyPI's optional md5_digest, not for security
+	}
+	return h
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
@@ -157,18 +171,90 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		h.sha.Write(p[:n])
 		h.blake.Write(p[:n])
-		h.md.Write(p[:n])
+		if h.md != nil {
+			h.md.Write(p[:n])
+		}
 		h.n += int64(n)
 	}
 	return n, err
 }
 
+// digests finishes the hashes; the reader must not be read afterwards.
 func (h *hashingReader) digests() Digests {
-	return Digests{
+	d := Digests{
 		SHA256:     hex.EncodeToString(h.sha.Sum(nil)),
-		BLAKE2b256: hex.EncodeToString(h.blake.Sum(nil)),
-		MD5:        hex.EncodeToString(h.md.Sum(nil)),
+		BLAKE2b256: hex.EncodeToString(h.blake.Sum()),
 	}
+	if h.md != nil {
+		d.MD5 = hex.EncodeToString(h.md.Sum(nil))
+	}
+	return d
+}
+
+// stop releases the hashing goroutine when digests is never called.
+func (h *hashingReader) stop() { h.blake.Sum() }
+
+// asyncHash hashes on a goroutine of its own: Write copies into one of a
+// few fixed buffers and hands full ones over, so memory stays constant.
+type asyncHash struct {
+	h    hash.Hash
+	work chan []byte
+	free chan []byte
+	done chan struct{}
+	buf  []byte
+	sum  []byte
+}
+
+const (
+	asyncHashBuffers = 8
+	asyncHashBufSize = 64 << 10
+)
+
+func newAsyncHash(h hash.Hash) *asyncHash {
+	a := &asyncHash{
+		h:    h,
+		work: make(chan []byte, asyncHashBuffers),
+		free: make(chan []byte, asyncHashBuffers),
+		done: make(chan struct{}),
+	}
+	for range asyncHashBuffers - 1 {
+		a.free <- make([]byte, 0, asyncHashBufSize)
+	}
+	a.buf = make([]byte, 0, asyncHashBufSize)
+	go func() {
+		defer close(a.done)
+		for b := range a.work {
+			a.h.Write(b)
+			a.free <- b[:0]
+		}
+	}()
+	return a
+}
+
+func (a *asyncHash) Write(p []byte) {
+	for len(p) > 0 {
+		n := copy(a.buf[len(a.buf):cap(a.buf)], p)
+		a.buf = a.buf[:len(a.buf)+n]
+		p = p[n:]
+		if len(a.buf) == cap(a.buf) {
+			a.work <- a.buf
+			a.buf = <-a.free
+		}
+	}
+}
+
+// Sum flushes what is buffered, stops the goroutine and returns the digest.
+// Later calls return the same digest.
+func (a *asyncHash) Sum() []byte {
+	if a.sum == nil {
+		if len(a.buf) > 0 {
+			a.work <- a.buf
+		}
+		close(a.work)
+		<-a.done
+		a.sum = a.h.Sum(nil)
+	}
+	return a.sum
 }
 
 func (in *inspection) run() error {
@@ -183,7 +269,8 @@ func (in *inspection) run() error {
 	if max := in.opts.maxFileSize(); d.Size > max {
 		in.add(RuleFileSize, "file is %s; the upload limit is %s per file (PyPI's default: projects can ask for more at https://pypi.org/help/#file-size-limit; raise --max-file-size if your index allows larger files)", humanSize(d.Size), humanSize(max))
 	}
-	hr := newHashingReader(in.file)
+	hr := newHashingReader(in.file, in.opts.MD5)
+	defer hr.stop()
 	br := bufio.NewReaderSize(hr, 64<<10)
 	switch {
 	case strings.HasSuffix(name, ".whl"):
