@@ -81,6 +81,25 @@ type Job struct {
 	UserAgent string
 	// Transport replaces the HTTP transport of uploads and index reads (tests).
 	Transport http.RoundTripper
+
+	// Verified, when the caller has already run dist.Check on Files without
+	// a problem, holds its distributions (same order), so that the files are
+	// not read and hashed a second time. Ignored unless it matches Files.
+	Verified []*dist.Distribution
+}
+
+// verifiedAlready reports whether job.Verified stands for job.Files, with
+// the md5 digests --print-hash shows.
+func verifiedAlready(job Job) bool {
+	if len(job.Verified) == 0 || len(job.Verified) != len(job.Files) {
+		return false
+	}
+	for i, d := range job.Verified {
+		if d == nil || d.Path != job.Files[i] || (job.PrintHash && d.Digests.MD5 == "") {
+			return false
+		}
+	}
+	return true
 }
 
 // loggedError is a failure Run has already printed in full (verification
@@ -154,7 +173,10 @@ func (r *run) run(ctx context.Context) error {
 	}
 
 	// 2. Verify everything before uploading anything.
-	dists, problems := dist.Check(job.Files, dist.Options{MaxFileSize: t.MaxFileSize, MD5: job.PrintHash})
+	dists, problems := job.Verified, []dist.Problem(nil)
+	if !verifiedAlready(job) {
+		dists, problems = dist.Check(job.Files, dist.Options{MaxFileSize: t.MaxFileSize, MD5: job.PrintHash})
+	}
 	if len(problems) > 0 {
 		r.rep.Problems = problems
 		files := map[string]bool{}

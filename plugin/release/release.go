@@ -115,6 +115,7 @@ type plan struct {
 	target config.Target
 	arts   []artifacts.Artifact
 	files  []string
+	dists  []*dist.Distribution // verified, set by verify
 }
 
 // Publish publishes the release's Python distributions to every enabled
@@ -197,6 +198,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			Progress:  o.Progress,
 			UserAgent: o.UserAgent,
 			SkipMask:  o.SkipMask,
+			Verified:  p.dists,
 		})
 		o.Log.DecreasePadding()
 		res.Targets = append(res.Targets, TargetResult{Target: t.Name, Report: rep})
@@ -234,14 +236,29 @@ func verify(plans []plan, logger log.Interface) error {
 			logger.WithField("file", file).Error(msg)
 		}
 	}
-	for _, p := range plans {
-		dists, problems := dist.Check(p.files, dist.Options{MaxFileSize: int64(p.target.MaxFileSize)})
+	// Targets taking the same files under the same limit share one check:
+	// every file is read and hashed once, however many targets there are.
+	type result struct {
+		dists    []*dist.Distribution
+		problems []dist.Problem
+	}
+	checked := map[string]result{}
+	for n := range plans {
+		p := &plans[n]
+		key := fmt.Sprint(strings.Join(p.files, "\x00"), "\x00", p.target.MaxFileSize)
+		r, ok := checked[key]
+		if !ok {
+			r.dists, r.problems = dist.Check(p.files, dist.Options{MaxFileSize: int64(p.target.MaxFileSize)})
+			checked[key] = r
+		}
+		dists, problems := r.dists, r.problems
 		for _, pr := range problems {
 			report(pr.File, pr.Message)
 		}
 		if len(problems) > 0 {
 			continue
 		}
+		p.dists = dists
 		for i, d := range dists {
 			want, ok := p.arts[i].Checksum()
 			if ok && !strings.EqualFold(want, d.Digests.SHA256) {
