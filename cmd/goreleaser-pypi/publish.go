@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/caarlos0/log"
 
@@ -54,7 +52,7 @@ the file for every target.`,
 	f.BoolVar(&dryRun, "dry-run", false, "verify and read the indexes, upload nothing")
 	f.BoolVar(&jsonOut, "json", false, "print the per-target reports as JSON on stdout (logs go to stderr)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (never secrets)")
-	overrides := bindOverrides(f, a.getenv, a.log)
+	overrides := bindOverrides(f, a)
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if verbose {
@@ -133,71 +131,26 @@ func loadConfig(path string, getenv func(string) string) (*config.File, error) {
 }
 
 // bindOverrides registers the flags that override the settings file for
-// every target (named as upload's), and returns a function giving the
-// overrides the user set. PYPI_REPOSITORY_URL stands for --repository-url,
-// as in upload.
-func bindOverrides(f *pflag.FlagSet, getenv func(string) string, logger log.Interface) func() (config.Overrides, error) {
-	var (
-		repositoryURL, trustedPublishing, tokenEnv, checkURL, audience, maxFileSize string
-		skipExisting, failFast                                                      bool
-		concurrency, retries                                                        int
-		timeout                                                                     time.Duration
-	)
-	f.StringVar(&repositoryURL, "repository-url", "", "upload endpoint for every target (env PYPI_REPOSITORY_URL)")
-	f.StringVar(&checkURL, "check-url", "", "simple index used to find files already uploaded, by hash")
-	f.StringVar(&trustedPublishing, "trusted-publishing", "", "auto, always or never")
-	f.StringVar(&tokenEnv, "token-env", "", "NAME of the environment variable holding an API token")
-	f.StringVar(&audience, "audience", "", "trusted publishing audience (default: asked from the index)")
-	f.BoolVar(&skipExisting, "skip-existing", false, "skip files already on the index with the same sha256")
-	f.BoolVar(&failFast, "fail-fast", false, "start no upload after the first failure")
-	f.IntVar(&concurrency, "concurrency", 0, "files uploaded at once")
-	f.IntVar(&retries, "retries", 0, "retries per file after a transient failure")
-	f.StringVar(&maxFileSize, "max-file-size", "", "per-file size limit checked before uploading, e.g. 200MiB")
-	f.DurationVar(&timeout, "timeout", 0, "how long to wait for the index's answer once a file is sent, before retrying (default 10m)")
+// every target (named as upload's, with no defaults of their own: only what
+// the user passes counts), and returns a function giving the overrides the
+// user set, built by the same code as upload's (configOverrides).
+// PYPI_REPOSITORY_URL stands for --repository-url, as in upload.
+func bindOverrides(fl *pflag.FlagSet, a *app) func() (config.Overrides, error) {
+	f := &uploadFlags{}
+	fl.StringVar(&f.repositoryURL, "repository-url", "", "upload endpoint for every target (env PYPI_REPOSITORY_URL)")
+	fl.StringVar(&f.checkURL, "check-url", "", "simple index used to find files already uploaded, by hash")
+	fl.StringVar(&f.trustedPublishing, "trusted-publishing", "", "auto, always or never")
+	fl.StringVar(&f.tokenEnv, "token-env", "", "NAME of the environment variable holding an API token")
+	fl.StringVar(&f.audience, "audience", "", "trusted publishing audience (default: asked from the index)")
+	fl.BoolVar(&f.skipExisting, "skip-existing", false, "skip files already on the index with the same sha256")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "start no upload after the first failure")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "files uploaded at once")
+	fl.IntVar(&f.retries, "retries", 0, "retries per file after a transient failure")
+	fl.StringVar(&f.maxFileSize, "max-file-size", "", "per-file size limit checked before uploading, e.g. 200MiB")
+	fl.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the index's answer once a file is sent, before retrying (default 10m)")
 	return func() (config.Overrides, error) {
-		o := config.Overrides{Flags: map[string]string{"retry.attempts": "--retries"}}
-		if f.Changed("repository-url") {
-			o.RepositoryURL = &repositoryURL
-		} else if env := strings.TrimSpace(getenv("PYPI_REPOSITORY_URL")); env != "" {
-			o.RepositoryURL = &env
-			o.Flags["repository_url"] = "PYPI_REPOSITORY_URL"
-			logger.WithField("repository_url", env).Info("PYPI_REPOSITORY_URL overrides the settings file's repository URLs")
-		}
-		if f.Changed("check-url") {
-			o.CheckURL = &checkURL
-		}
-		if f.Changed("trusted-publishing") {
-			o.TrustedPublishing = &trustedPublishing
-		}
-		if f.Changed("token-env") {
-			o.TokenEnv = &tokenEnv
-		}
-		if f.Changed("audience") {
-			o.Audience = &audience
-		}
-		if f.Changed("skip-existing") {
-			o.SkipExisting = &skipExisting
-		}
-		if f.Changed("fail-fast") {
-			o.FailFast = &failFast
-		}
-		if f.Changed("concurrency") {
-			o.Concurrency = &concurrency
-		}
-		if f.Changed("retries") {
-			n := retries + 1
-			o.RetryAttempts = &n
-		}
-		if f.Changed("max-file-size") {
-			n, err := parseSize(maxFileSize)
-			if err != nil {
-				return o, usageError("--max-file-size: %v", err)
-			}
-			o.MaxFileSize = &n
-		}
-		if f.Changed("timeout") {
-			o.Timeout = &timeout
-		}
-		return o, nil
+		o, err := configOverrides(a, fl.Changed, f)
+		o.IDs = nil // publish takes each target's files by its build ids
+		return o, err
 	}
 }

@@ -330,6 +330,7 @@ func configOverrides(a *app, changed func(string) bool, f *uploadFlags) (config.
 		o.RepositoryURL = &repo
 		if !changed("repository-url") {
 			o.Flags["repository_url"] = "PYPI_REPOSITORY_URL"
+			a.log.WithField("repository_url", repo).Info("PYPI_REPOSITORY_URL overrides the settings file's repository URLs")
 		}
 	}
 	if changed("audience") {
