@@ -111,6 +111,10 @@ func (p *Publisher) get(ctx context.Context, u, accept string, limit int64) (bod
 		b := readBounded(resp.Body, maxErrorBody)
 		return nil, "", false, fmt.Errorf("reading %s: %s", u, statusLine(resp, b))
 	}
+	if resp.ContentLength > limit {
+		// Refuse a declared oversize answer before reading any of it.
+		return nil, "", false, fmt.Errorf("reading %s: answer of %d MiB is larger than %d MiB", u, resp.ContentLength>>20, limit>>20)
+	}
 	b, err := readAllLimited(resp.Body, limit)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("reading %s: %w", u, err)
