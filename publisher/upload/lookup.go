@@ -1,7 +1,7 @@
 package upload
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,14 +84,16 @@ func dirURL(base *url.URL, elems ...string) string {
 	return u.String()
 }
 
-// get fetches u with a bounded body. found is false on 404 and 410. The
-// request carries no credentials: the read client never sets any, and
-// redirects (which Go's client may follow to other hosts) have none to leak.
-func (p *Publisher) get(ctx context.Context, u, accept string, limit int64) (body []byte, contentType string, found bool, err error) {
+// open fetches u and returns its body, bounded: reading past limit fails
+// with an error that says so, so a listing is parsed as it streams in and
+// never buffered whole. found is false on 404 and 410. The request carries no
+// credentials: the read client never sets any, and redirects (which Go's
+// client may follow to other hosts) have none to leak. The caller closes body.
+func (p *Publisher) open(ctx context.Context, u, accept string, limit int64) (body io.ReadCloser, contentType string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		cancel()
 		return nil, "", false, err
 	}
 	req.Header.Set("Accept", accept)
@@ -100,45 +102,67 @@ func (p *Publisher) get(ctx context.Context, u, accept string, limit int64) (bod
 	req.Header.Set("Cache-Control", "no-cache")
 	resp, err := p.read.Do(req)
 	if err != nil {
+		cancel()
 		return nil, "", false, fmt.Errorf("reading %s: %w", u, err)
 	}
-	defer resp.Body.Close()
+	fail := func(err error) (io.ReadCloser, string, bool, error) {
+		resp.Body.Close()
+		cancel()
+		return nil, "", false, err
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone:
 		readBounded(resp.Body, maxErrorBody)
-		return nil, "", false, nil
+		return fail(nil)
 	case resp.StatusCode != http.StatusOK:
 		b := readBounded(resp.Body, maxErrorBody)
-		return nil, "", false, fmt.Errorf("reading %s: %s", u, statusLine(resp, b))
-	}
-	if resp.ContentLength > limit {
+		return fail(fmt.Errorf("reading %s: %s", u, statusLine(resp, b)))
+	case resp.ContentLength > limit:
 		// Refuse a declared oversize answer before reading any of it.
-		return nil, "", false, fmt.Errorf("reading %s: answer of %d MiB is larger than %d MiB", u, resp.ContentLength>>20, limit>>20)
+		return fail(fmt.Errorf("reading %s: answer of %d MiB is larger than %d MiB", u, resp.ContentLength>>20, limit>>20))
 	}
-	b, err := readAllLimited(resp.Body, limit)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("reading %s: %w", u, err)
-	}
-	return b, resp.Header.Get("Content-Type"), true, nil
+	return &boundedBody{r: resp.Body, left: limit, limit: limit, cancel: cancel}, resp.Header.Get("Content-Type"), true, nil
 }
 
-func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+// boundedBody reads at most limit bytes and fails beyond, rather than
+// pretending the answer ended there.
+type boundedBody struct {
+	r      io.ReadCloser
+	left   int64
+	limit  int64
+	cancel context.CancelFunc
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells an answer of exactly limit bytes from a longer one.
+		var one [1]byte
+		if n, _ := b.r.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("answer larger than %d MiB", b.limit>>20)
+		}
+		return 0, io.EOF
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("answer larger than %d MiB", limit>>20)
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
 	}
-	return b, nil
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *boundedBody) Close() error {
+	err := b.r.Close()
+	b.cancel()
+	return err
 }
 
 // readJSON reads Warehouse's JSON API for one release.
 func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, error) {
-	body, _, found, err := p.get(ctx, u, "application/json", maxJSONBody)
+	body, _, found, err := p.open(ctx, u, "application/json", maxJSONBody)
 	if err != nil || !found {
 		return nil, found, err
 	}
+	defer body.Close()
 	var v struct {
 		URLs []struct {
 			Filename string `json:"filename"`
@@ -147,7 +171,7 @@ func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, err
 			} `json:"digests"`
 		} `json:"urls"`
 	}
-	if err := json.Unmarshal(body, &v); err != nil {
+	if err := json.NewDecoder(body).Decode(&v); err != nil {
 		return nil, false, fmt.Errorf("reading %s: not the JSON API: %w", u, err)
 	}
 	l := &listing{source: u, files: map[string]remoteFile{}}
@@ -162,23 +186,25 @@ func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, err
 // simpleAccept prefers PEP 691 JSON and accepts PEP 503 HTML.
 const simpleAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
-// readSimple reads a project's simple page, PEP 691 JSON or PEP 503 HTML.
+// readSimple reads a project's simple page, PEP 691 JSON or PEP 503 HTML,
+// parsing it as it streams in.
 func (p *Publisher) readSimple(ctx context.Context, u string) (*listing, bool, error) {
-	body, ctype, found, err := p.get(ctx, u, simpleAccept, maxSimpleBody)
+	body, ctype, found, err := p.open(ctx, u, simpleAccept, maxSimpleBody)
 	if err != nil || !found {
 		return nil, found, err
 	}
+	defer body.Close()
+	br := bufio.NewReader(body)
 	mt, _, _ := mime.ParseMediaType(ctype)
-	trimmed := bytes.TrimSpace(body)
 	l := &listing{source: u, files: map[string]remoteFile{}}
-	if strings.HasSuffix(mt, "json") || (len(trimmed) > 0 && trimmed[0] == '{') {
+	if strings.HasSuffix(mt, "json") || startsWithBrace(br) {
 		var v struct {
 			Files []struct {
 				Filename string            `json:"filename"`
 				Hashes   map[string]string `json:"hashes"`
 			} `json:"files"`
 		}
-		if err := json.Unmarshal(trimmed, &v); err != nil {
+		if err := json.NewDecoder(br).Decode(&v); err != nil {
 			return nil, false, fmt.Errorf("reading %s: not a simple API page: %w", u, err)
 		}
 		for _, f := range v.Files {
@@ -189,17 +215,39 @@ func (p *Publisher) readSimple(ctx context.Context, u string) (*listing, bool, e
 		return l, true, nil
 	}
 	base, _ := url.Parse(u)
-	for _, f := range simpleHTMLFiles(body, base) {
+	files, err := simpleHTMLFiles(br, base)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", u, err)
+	}
+	for _, f := range files {
 		l.files[f.Filename] = f
 	}
 	return l, true, nil
 }
 
+// startsWithBrace reports whether the first non-space byte is "{" (a JSON
+// page served with a vague content type), without consuming anything.
+func startsWithBrace(br *bufio.Reader) bool {
+	for n := 1; n <= 4096; n++ {
+		b, _ := br.Peek(n)
+		if len(b) < n {
+			return false
+		}
+		switch b[n-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return b[n-1] == '{'
+	}
+	return false
+}
+
 // simpleHTMLFiles lists the anchors of a PEP 503 page: the file name is the
 // anchor text (or the last segment of its URL), the sha256 comes from the
-// URL fragment "#sha256=<hex>".
-func simpleHTMLFiles(body []byte, base *url.URL) []remoteFile {
-	z := html.NewTokenizer(bytes.NewReader(body))
+// URL fragment "#sha256=<hex>". It fails when the page cannot be read whole.
+func simpleHTMLFiles(r io.Reader, base *url.URL) ([]remoteFile, error) {
+	z := html.NewTokenizer(r)
+	z.SetMaxBuf(1 << 20) // no token (an anchor, a text) is near that size
 	var files []remoteFile
 	var href string
 	var text strings.Builder
@@ -207,7 +255,10 @@ func simpleHTMLFiles(body []byte, base *url.URL) []remoteFile {
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return files
+			if err := z.Err(); err != io.EOF {
+				return nil, err
+			}
+			return files, nil
 		case html.StartTagToken:
 			name, hasAttr := z.TagName()
 			if string(name) != "a" {
@@ -223,7 +274,7 @@ func simpleHTMLFiles(body []byte, base *url.URL) []remoteFile {
 				}
 			}
 		case html.TextToken:
-			if inA {
+			if inA && text.Len() < 4096 {
 				text.Write(z.Text())
 			}
 		case html.EndTagToken:
