@@ -74,8 +74,9 @@ type Job struct {
 	PrintHash bool
 	// Progress, when not nil (a terminal), shows a progress line for large files.
 	Progress io.Writer
-	// SkipMask suppresses ::add-mask:: for a minted token, for callers whose
-	// stdout never reaches the runner (see oidc.Options.SkipMask).
+	// SkipMask suppresses ::add-mask:: for a minted token (and the ::error::
+	// annotations), for callers whose stdout never reaches the runner (see
+	// oidc.Options.SkipMask).
 	SkipMask bool
 	// UserAgent is sent with every request ("" means goreleaser-pypi).
 	UserAgent string
@@ -311,8 +312,13 @@ func (r *run) githubActions() {
 	if !env.Enabled() {
 		return
 	}
-	for _, a := range r.rep.Annotations() {
-		a.Write(r.job.Stdout)
+	// Annotations are workflow commands: where stdout never reaches the
+	// runner (SkipMask: a GoReleaser custom publisher) they would only be
+	// noise in GoReleaser's log. The step summary is a file and still works.
+	if !r.job.SkipMask {
+		for _, a := range r.rep.Annotations() {
+			a.Write(r.job.Stdout)
+		}
 	}
 	if err := env.AppendStepSummary(r.rep.Markdown()); err != nil {
 		r.job.Log.WithError(err).Warn("could not write the GitHub step summary")

@@ -318,4 +318,21 @@ func TestRunGitHubActionsAnnotationsAndSummary(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}
 	}
+	// Under GoReleaser (SkipMask) stdout never reaches the runner: no
+	// annotations there, the step summary all the same.
+	srv2 := pypitest.NewServer(t, pypitest.WithToken(token))
+	srv2.Faults().ForFile(bad, -1, pypitest.Fault{Status: http.StatusBadRequest, Message: "Invalid value for classifiers."})
+	summary2 := filepath.Join(t.TempDir(), "summary.md")
+	var c2 captured
+	j := job(srv2, files, map[string]string{"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary2}, &c2)
+	j.SkipMask = true
+	if _, err := publisher.Run(context.Background(), j); err == nil {
+		t.Fatal("expected the failure")
+	}
+	if strings.Contains(c2.stdout.String(), "::error") {
+		t.Errorf("annotations printed where the runner never reads them:\n%s", c2.stdout.String())
+	}
+	if md, err := os.ReadFile(summary2); err != nil || !strings.Contains(string(md), "1 failed") {
+		t.Errorf("step summary under GoReleaser: %v\n%s", err, md)
+	}
 }
