@@ -32,36 +32,29 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
 }
 
-func (c *contenderResult) walls() []float64 {
+// perRun collects one figure from each run.
+func (c *contenderResult) perRun(f func(r runResult) float64) []float64 {
 	var xs []float64
 	for _, r := range c.Runs {
-		xs = append(xs, r.Wall.Seconds())
+		xs = append(xs, f(r))
 	}
 	return xs
+}
+
+func (c *contenderResult) walls() []float64 {
+	return c.perRun(func(r runResult) float64 { return r.Wall.Seconds() })
 }
 
 func (c *contenderResult) rss() []float64 {
-	var xs []float64
-	for _, r := range c.Runs {
-		xs = append(xs, float64(r.MaxRSS))
-	}
-	return xs
+	return c.perRun(func(r runResult) float64 { return float64(r.MaxRSS) })
 }
 
 func (c *contenderResult) cpu() []float64 {
-	var xs []float64
-	for _, r := range c.Runs {
-		xs = append(xs, r.CPU.Seconds())
-	}
-	return xs
+	return c.perRun(func(r runResult) float64 { return r.CPU.Seconds() })
 }
 
 func (c *contenderResult) indexCPU() []float64 {
-	var xs []float64
-	for _, r := range c.Runs {
-		xs = append(xs, r.IndexCPU.Seconds())
-	}
-	return xs
+	return c.perRun(func(r runResult) float64 { return r.IndexCPU.Seconds() })
 }
 
 // throughputs is MiB/s per run for a payload of bytes.

@@ -214,21 +214,12 @@ func cutLast(s, sep string) (before, after string, found bool) {
 // mint creates project (see GitHubPublisher).
 func ParsePublisherSpec(spec string) (GitHubPublisher, error) {
 	var p GitHubPublisher
-	seen := map[string]bool{}
-	for _, pair := range strings.Split(spec, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || v == "" {
-			return p, fmt.Errorf("trusted publisher %q: %q is not key=value (keys: repository, workflow, environment, project, owner_id, pending)", spec, pair)
-		}
-		if seen[k] {
-			return p, fmt.Errorf("trusted publisher %q: %s given twice", spec, k)
-		}
-		seen[k] = true
+	pairs, err := specPairs(spec, "trusted publisher", "keys: repository, workflow, environment, project, owner_id, pending")
+	if err != nil {
+		return p, err
+	}
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
 		switch k {
 		case "repository", "repo":
 			p.Repository = v
@@ -272,21 +263,12 @@ func ParsePublisherSpec(spec string) (GitHubPublisher, error) {
 func ParseGitLabPublisherSpec(spec string) (GitLabPublisher, error) {
 	var p GitLabPublisher
 	const keys = "keys: project_path, workflow, environment, project, pending"
-	seen := map[string]bool{}
-	for _, pair := range strings.Split(spec, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || v == "" {
-			return p, fmt.Errorf("GitLab trusted publisher %q: %q is not key=value (%s)", spec, pair, keys)
-		}
-		if seen[k] {
-			return p, fmt.Errorf("GitLab trusted publisher %q: %s given twice", spec, k)
-		}
-		seen[k] = true
+	pairs, err := specPairs(spec, "GitLab trusted publisher", keys)
+	if err != nil {
+		return p, err
+	}
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
 		switch k {
 		case "project_path", "project-path":
 			p.ProjectPath = v
@@ -313,6 +295,31 @@ func ParseGitLabPublisherSpec(spec string) (GitLabPublisher, error) {
 		return p, fmt.Errorf("GitLab trusted publisher %q: %w", spec, err)
 	}
 	return p, nil
+}
+
+// specPairs splits a publisher spec into its key=value pairs, in order,
+// refusing a pair without a value and a key given twice. what names the
+// kind of publisher and keys lists the known keys, for the errors.
+func specPairs(spec, what, keys string) ([][2]string, error) {
+	var pairs [][2]string
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(spec, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("%s %q: %q is not key=value (%s)", what, spec, pair, keys)
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("%s %q: %s given twice", what, spec, k)
+		}
+		seen[k] = true
+		pairs = append(pairs, [2]string{k, v})
+	}
+	return pairs, nil
 }
 
 func parseSpecBool(v string) (bool, error) {
