@@ -15,31 +15,37 @@
 //
 // Loading is strict: an unknown key is an error that names the file, the line
 // and the closest known key; every value is validated; ${VAR} references are
-// expanded from the environment. Defaults live in one place: DefaultTarget.
+// expanded from the environment. Defaults live in one place: the constants
+// below, applied by DefaultTarget; the runtime packages (publisher/upload,
+// publisher/oidc) read the same constants for their zero values.
+//
+// Like GoReleaser's pkg/config, this package is data: it imports none of the
+// runtime packages, which take a Target as it is (package publisher turns it
+// into upload and credential options, in one place).
 package config
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // DefaultFile is the settings file looked for in the working directory.
 const DefaultFile = ".goreleaser-pypi.yaml"
 
-// Defaults, applied by DefaultTarget and nowhere else.
+// Defaults: the one home of every setting's default value.
 const (
-	DefaultRepositoryURL     = "https://upload.pypi.org/legacy/"
+	DefaultRepositoryURL     = endpoint.PyPIUploadURL
 	DefaultTokenEnv          = "PYPI_API_TOKEN"
 	DefaultTrustedPublishing = TrustedPublishingAuto
 	DefaultConcurrency       = 4
 	DefaultRetryAttempts     = 5
 	DefaultRetryDelay        = time.Second
 	DefaultRetryMaxDelay     = 30 * time.Second
-	DefaultTimeout           = upload.DefaultResponseTimeout
+	// DefaultTimeout bounds the wait for the index's answer to one upload
+	// once the file is sent: the index hashes, checks and stores it first.
+	DefaultTimeout = 10 * time.Minute
 )
 
 // Bounds checked by validation.
@@ -226,26 +232,4 @@ func (f *File) describe() string {
 		return "default configuration"
 	}
 	return f.Path
-}
-
-// Publisher converts the target to the publishing pipeline's settings.
-func (t Target) Publisher() publisher.Target {
-	return publisher.Target{
-		Name:              t.Name,
-		RepositoryURL:     t.RepositoryURL,
-		Audience:          t.Audience,
-		TrustedPublishing: oidc.Mode(t.TrustedPublishing),
-		TokenEnv:          t.TokenEnv,
-		CheckURL:          t.CheckURL,
-		SkipExisting:      t.SkipExisting,
-		Concurrency:       t.Concurrency,
-		Retry: upload.RetryPolicy{
-			Attempts: t.Retry.Attempts,
-			Delay:    t.Retry.Delay,
-			MaxDelay: t.Retry.MaxDelay,
-		},
-		FailFast:    t.FailFast,
-		MaxFileSize: int64(t.MaxFileSize),
-		Timeout:     t.Timeout,
-	}
 }

@@ -473,32 +473,57 @@ func TestSelect(t *testing.T) {
 	}
 }
 
-func TestApplyOverrides(t *testing.T) {
+func TestApply(t *testing.T) {
 	f := mustParse(t, "targets:\n  - concurrency: 2\n    ids: [a]\n", nil)
 	url := "http://127.0.0.1:9999/legacy/"
-	n, tp, skip, timeout := 7, "never", true, 30*time.Second
-	if err := f.ApplyOverrides(Overrides{RepositoryURL: &url, Concurrency: &n, TrustedPublishing: &tp, SkipExisting: &skip, Timeout: &timeout}); err != nil {
+	if err := f.Apply(
+		Override{Key: "repository_url", Values: []string{url}},
+		Override{Key: "concurrency", Values: []string{"7"}},
+		Override{Key: "trusted_publishing", Values: []string{"never"}},
+		Override{Key: "skip_existing", Values: []string{"true"}},
+		Override{Key: "timeout", Values: []string{"30s"}},
+		Override{Key: "max_file_size", Values: []string{"100k"}},
+	); err != nil {
 		t.Fatal(err)
 	}
 	tg := f.Targets[0]
-	if tg.RepositoryURL != url || tg.Concurrency != 7 || tg.TrustedPublishing != "never" || !tg.SkipExisting || tg.Publisher().Timeout != timeout ||
-		tg.Name != "127.0.0.1" || !reflect.DeepEqual(tg.IDs, []string{"a"}) {
+	if tg.RepositoryURL != url || tg.Concurrency != 7 || tg.TrustedPublishing != "never" || !tg.SkipExisting || tg.Timeout != 30*time.Second ||
+		tg.MaxFileSize != 100000 || tg.Name != "127.0.0.1" || !reflect.DeepEqual(tg.IDs, []string{"a"}) {
 		t.Fatalf("overrides applied wrong: %+v", tg)
 	}
 
-	bad := 100
-	err := f.ApplyOverrides(Overrides{Concurrency: &bad})
+	err := f.Apply(Override{Key: "concurrency", Values: []string{"100"}})
 	if err == nil || err.Error() != `flag --concurrency: target "127.0.0.1": concurrency: must be between 1 and 64, got 100` {
 		t.Fatalf("got %v", err)
 	}
-	badURL := "http://example.com/legacy/"
-	if err := Default().ApplyOverrides(Overrides{RepositoryURL: &badURL}); err == nil || !strings.HasPrefix(err.Error(), `flag --repository-url: target "example.com": repository_url: "http://example.com/legacy/" uses plain http`) {
+	f = mustParse(t, "targets:\n  - name: x\n", nil)
+	err = f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retries"})
+	if err == nil || !strings.HasPrefix(err.Error(), `flag --retries: target "x": retry.attempts: must be between 1`) {
 		t.Fatalf("got %v", err)
 	}
-	// A named target keeps its name when the URL changes.
+	// A size is read by the one size parser: "100x" is not 100 bytes.
+	f = mustParse(t, "targets:\n  - name: x\n", nil)
+	err = f.Apply(Override{Key: "max_file_size", Values: []string{"100x"}})
+	if err == nil || !strings.Contains(err.Error(), `flag --max-file-size`) || !strings.Contains(err.Error(), `"100x" is not a size`) {
+		t.Fatalf("got %v", err)
+	}
+	if err := Default().Apply(Override{Key: "repository_url", Values: []string{"http://example.com/legacy/"}}); err == nil || !strings.HasPrefix(err.Error(), `flag --repository-url: target "example.com": repository_url: "http://example.com/legacy/" uses plain http`) {
+		t.Fatalf("got %v", err)
+	}
+	// Values from flags are taken as written: no ${VAR} expansion.
 	g := mustParse(t, "targets:\n  - name: mine\n", nil)
-	if err := g.ApplyOverrides(Overrides{RepositoryURL: &url}); err != nil || g.Targets[0].Name != "mine" {
+	if err := g.Apply(Override{Key: "audience", Values: []string{"${X}"}}); err != nil || g.Targets[0].Audience != "${X}" {
+		t.Fatalf("audience ${X}: %v %q", err, g.Targets[0].Audience)
+	}
+	// A named target keeps its name when the URL changes.
+	g = mustParse(t, "targets:\n  - name: mine\n", nil)
+	if err := g.Apply(Override{Key: "repository_url", Values: []string{url}}); err != nil || g.Targets[0].Name != "mine" {
 		t.Fatalf("renamed a named target: %v %+v", err, g.Targets[0])
+	}
+	// One error per flag, however many targets.
+	h := mustParse(t, "targets:\n  - name: a\n  - name: b\n", nil)
+	if err := h.Apply(Override{Key: "concurrency", Values: []string{"0"}}); err == nil || len(err.(Errors)) != 1 {
+		t.Fatalf("two targets: %v", err)
 	}
 }
 

@@ -39,6 +39,28 @@ func (e *Error) Error() string {
 	return strings.Join(parts, ": ")
 }
 
+// Brief renders the problem without its target and field, for a front end
+// whose only target is the defaults (upload without a settings file):
+// "--timeout must be between 1s and 1h0m0s, got 0s".
+func (e *Error) Brief() string {
+	if e.Flag == "" {
+		return e.Error()
+	}
+	if strings.HasPrefix(e.Msg, "must ") {
+		return e.Flag + " " + e.Msg
+	}
+	return e.Flag + ": " + e.Msg
+}
+
+// Brief is every problem's Brief, one per line.
+func (es Errors) Brief() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Brief()
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Errors is every problem found, so a user fixes them all in one go.
 type Errors []*Error
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 // Load reads, expands and validates the settings file at path. getenv
@@ -72,6 +74,9 @@ type decoder struct {
 	file   string
 	getenv func(string) string
 	errs   Errors
+	// verbatim decodes values as given, without ${VAR} expansion: values
+	// from the command line (Override) were expanded by the shell already.
+	verbatim bool
 
 	target  string              // label of the target being decoded
 	targetT *Target             // the target being decoded, to record positions
@@ -224,10 +229,13 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, field string) {
 		d.fail(n, field, "expected a single value, found %s", kindName(n))
 		return
 	}
-	value, err := expand(n.Value, d.getenv)
-	if err != nil {
-		d.fail(n, field, "%v", err)
-		return
+	value := n.Value
+	if !d.verbatim {
+		var err error
+		if value, err = expand(n.Value, d.getenv); err != nil {
+			d.fail(n, field, "%v", err)
+			return
+		}
 	}
 	// Decode a copy: an aliased node is shared, and must not be expanded twice.
 	c := *n
@@ -247,7 +255,7 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, field string) {
 		v.SetInt(int64(dur))
 		return
 	case byteSizeType:
-		size, err := parseByteSize(value)
+		size, err := bytesize.Parse(value)
 		if err != nil {
 			d.fail(n, field, "%v", err)
 			return
@@ -411,31 +419,4 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration: write one such as 2s, 1m30s or 500ms", s)
 	}
 	return dur, nil
-}
-
-// byteUnits are the size suffixes max_file_size accepts, longest first.
-var byteUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30},
-	{"kb", 1000}, {"mb", 1000 * 1000}, {"gb", 1000 * 1000 * 1000},
-	{"b", 1},
-}
-
-// parseByteSize reads "104857600", "100MiB", "1.5GB".
-func parseByteSize(s string) (ByteSize, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range byteUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 || n*float64(mult) > float64(1<<62) {
-		return 0, fmt.Errorf("%q is not a size: write bytes (104857600) or a size such as 100MiB or 1GB", s)
-	}
-	return ByteSize(n * float64(mult)), nil
 }

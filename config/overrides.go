@@ -2,116 +2,111 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
-	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// Overrides are values given on the command line. They win over the file
-// and apply to every target. A nil field leaves the file's value alone, so a
-// CLI sets only what the user actually passed (cobra: Flags().Changed).
-//
-// Each field's flag is named after its key with dashes: repository_url is
-// --repository-url, retry.attempts is --retry-attempts; errors name the flag.
-type Overrides struct {
-	RepositoryURL     *string
-	Audience          *string
-	IDs               []string // nil: unchanged
-	SkipExisting      *bool
-	TrustedPublishing *string
-	TokenEnv          *string
-	Concurrency       *int
-	RetryAttempts     *int
-	RetryDelay        *time.Duration
-	RetryMaxDelay     *time.Duration
-	CheckURL          *string
-	FailFast          *bool
-	MaxFileSize       *int64
-	Timeout           *time.Duration
-
-	// Flags names the flag (or variable) a field came from where it is not
-	// "--" + the key with dashes, e.g. {"retry.attempts": "--retries"}; errors
-	// name it.
-	Flags map[string]string
+// Override is one setting given outside the file, on the command line or
+// in an environment variable. It applies to every target and wins over the
+// file. Values are written as in the file ("8", "200MiB", "30s", "true") and
+// decoded, then validated, by the very code that reads the file, so a flag
+// and a key can never disagree on what a value means.
+type Override struct {
+	// Key is the setting's key, dotted for nested ones: "concurrency",
+	// "retry.attempts".
+	Key string
+	// Values holds one value; a list setting (ids) takes each element.
+	Values []string
+	// Source names where the value came from in errors: "--retries",
+	// "PYPI_REPOSITORY_URL". Empty means "--" + the key with dashes.
+	Source string
 }
 
-// ApplyOverrides sets the given values on every target, then validates them
-// again; an error names the flag rather than the file. A repository URL
-// given on the command line also renames targets that were named after the
-// old URL, so logs do not say "pypi" while uploading elsewhere.
-func (f *File) ApplyOverrides(o Overrides) error {
+// source is what errors name.
+func (o Override) source() string {
+	if o.Source != "" {
+		return o.Source
+	}
+	return "--" + strings.NewReplacer("_", "-", ".", "-").Replace(o.Key)
+}
+
+// Apply sets the overrides on every target, then validates the targets
+// again; an error names the flag rather than the file, once per flag. A
+// repository URL given this way also renames targets that were named after
+// the old URL, so logs do not say "pypi" while uploading elsewhere.
+func (f *File) Apply(overrides ...Override) error {
 	var errs Errors
+	reported := map[string]bool{} // flag + message: one error per flag, not one per target
+	add := func(e *Error) {
+		key := e.Flag + "\x00" + e.Field + "\x00" + e.Msg
+		if e.Flag != "" && reported[key] {
+			return
+		}
+		reported[key] = true
+		errs = append(errs, e)
+	}
 	for i := range f.Targets {
 		t := &f.Targets[i]
 		if t.at == nil {
 			t.at = map[string]position{}
 		}
-		set := func(field string) {
-			flag := o.Flags[field]
-			if flag == "" {
-				flag = "--" + strings.NewReplacer("_", "-", ".", "-").Replace(field)
+		label := fmt.Sprintf("target %q", t.Name)
+		for _, o := range overrides {
+			if o.Key == "repository_url" && len(o.Values) == 1 && t.at["name"].line == 0 && t.Name == defaultName(t.RepositoryURL) {
+				t.Name = defaultName(o.Values[0])
+				label = fmt.Sprintf("target %q", t.Name)
 			}
-			t.at[field] = position{flag: flag}
-		}
-		if o.RepositoryURL != nil {
-			if t.at["name"].line == 0 && t.Name == defaultName(t.RepositoryURL) {
-				t.Name = defaultName(*o.RepositoryURL)
+			d := &decoder{verbatim: true, target: label, targetT: t}
+			v, ok := fieldByKey(reflect.ValueOf(t).Elem(), o.Key)
+			if !ok {
+				panic(fmt.Sprintf("config: override of unknown key %q", o.Key)) // a programming error in the front end
 			}
-			t.RepositoryURL = *o.RepositoryURL
-			set("repository_url")
+			d.decodeValue(overrideNode(o, v), v, o.Key)
+			t.at[o.Key] = position{flag: o.source()}
+			for _, e := range d.errs {
+				e.File, e.Line, e.Column, e.Flag = "", 0, 0, o.source()
+				add(e)
+			}
 		}
-		if o.Audience != nil {
-			t.Audience = *o.Audience
-			set("audience")
+		for _, e := range t.validate(label) {
+			add(e)
 		}
-		if o.IDs != nil {
-			t.IDs = append([]string(nil), o.IDs...)
-			set("ids")
-		}
-		if o.SkipExisting != nil {
-			t.SkipExisting = *o.SkipExisting
-		}
-		if o.TrustedPublishing != nil {
-			t.TrustedPublishing = *o.TrustedPublishing
-			set("trusted_publishing")
-		}
-		if o.TokenEnv != nil {
-			t.TokenEnv = *o.TokenEnv
-			set("token_env")
-		}
-		if o.Concurrency != nil {
-			t.Concurrency = *o.Concurrency
-			set("concurrency")
-		}
-		if o.RetryAttempts != nil {
-			t.Retry.Attempts = *o.RetryAttempts
-			set("retry.attempts")
-		}
-		if o.RetryDelay != nil {
-			t.Retry.Delay = *o.RetryDelay
-			set("retry.delay")
-		}
-		if o.RetryMaxDelay != nil {
-			t.Retry.MaxDelay = *o.RetryMaxDelay
-			set("retry.max_delay")
-		}
-		if o.CheckURL != nil {
-			t.CheckURL = *o.CheckURL
-			set("check_url")
-		}
-		if o.FailFast != nil {
-			t.FailFast = *o.FailFast
-		}
-		if o.MaxFileSize != nil {
-			t.MaxFileSize = ByteSize(*o.MaxFileSize)
-			set("max_file_size")
-		}
-		if o.Timeout != nil {
-			t.Timeout = *o.Timeout
-			set("timeout")
-		}
-		errs = append(errs, t.validate(fmt.Sprintf("target %q", t.Name))...)
 	}
 	return errs.orNil()
+}
+
+// overrideNode renders an override's values as the YAML node a file would
+// hold for them: a plain scalar, or a sequence for a list setting.
+func overrideNode(o Override, v reflect.Value) *yaml.Node {
+	if v.Kind() == reflect.Slice {
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, s := range o.Values {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s})
+		}
+		return n
+	}
+	value := ""
+	if len(o.Values) > 0 {
+		value = o.Values[0]
+	}
+	// An untagged plain scalar resolves like the same text in the file.
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+}
+
+// fieldByKey finds the field a dotted key names in a struct.
+func fieldByKey(v reflect.Value, key string) (reflect.Value, bool) {
+	head, rest, nested := strings.Cut(key, ".")
+	_, index := yamlFields(v.Type())
+	i, ok := index[head]
+	if !ok {
+		return reflect.Value{}, false
+	}
+	if nested {
+		return fieldByKey(v.Field(i), rest)
+	}
+	return v.Field(i), true
 }
 
 // CheckEnv reports, before anything is uploaded to any target, a target that

@@ -2,10 +2,11 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // targetName keeps names usable as --target values and in log fields.
@@ -95,8 +96,9 @@ func (t *Target) validate(label string) Errors {
 	return errs
 }
 
-// checkURL validates an index URL. Plain http is allowed only to loopback:
-// anything else would send credentials in clear text.
+// checkURL validates an index URL with the project's one URL rule
+// (publisher/endpoint: https, plain http only to loopback, no credentials),
+// and refuses a #fragment, which is never sent and so cannot be meant.
 func checkURL(raw string, required bool) string {
 	if raw == "" {
 		if required {
@@ -104,27 +106,11 @@ func checkURL(raw string, required bool) string {
 		}
 		return ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Sprintf("%q is not a valid URL: %v", raw, unwrapURLError(err))
-	}
-	if u.Scheme == "" || u.Host == "" {
-		return fmt.Sprintf("%q is not an absolute URL; write it in full, such as %s", raw, DefaultRepositoryURL)
-	}
-	if u.User != nil {
-		return "must not contain credentials: export the API token in an environment variable and name it with token_env"
-	}
-	if u.Fragment != "" {
+	if u, err := url.Parse(raw); err == nil && u.Fragment != "" && u.User == nil {
 		return fmt.Sprintf("%q has a #fragment, which is never sent to the server; remove it", raw)
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !IsLoopback(u.Hostname()) {
-			return fmt.Sprintf("%q uses plain http: use https (http is allowed only to loopback addresses such as 127.0.0.1 or localhost, because credentials would travel in clear text)", raw)
-		}
-	default:
-		return fmt.Sprintf("%q: the scheme must be https (or http to a loopback address)", raw)
+	if _, err := endpoint.Parse(raw); err != nil {
+		return err.Error()
 	}
 	return ""
 }
@@ -147,23 +133,6 @@ func checkUploadURL(raw string) string {
 		return fmt.Sprintf("%q looks like a simple index (used for downloads), not an upload endpoint; on PyPI-like indexes the upload URL ends in /legacy/ (the simple index can go in check_url)", raw)
 	}
 	return ""
-}
-
-// IsLoopback reports whether host (a hostname or IP, without port) is a
-// loopback address, the only place plain http is allowed.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }
 
 // defaultName names a target after its index: "pypi", "testpypi", or the host.

@@ -24,11 +24,12 @@ import (
 	"github.com/goreleaser/goreleaser/v2/pkg/context"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
-	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/artifacts"
-	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/release"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 )
 
-// Pipe publishes a GoReleaser run's Python distributions.
+// Pipe publishes a GoReleaser run's Python distributions. It keeps no
+// state between runs: one Pipe can serve any number of releases.
 type Pipe struct {
 	// ConfigFile is the settings file. Empty: .goreleaser-pypi.yaml when it
 	// exists in the working directory, else the defaults (PyPI).
@@ -39,9 +40,6 @@ type Pipe struct {
 	DryRun bool
 	// Stdout receives GitHub Actions workflow commands (os.Stdout when nil).
 	Stdout io.Writer
-
-	// Result is the outcome of the last Publish, for callers that report it.
-	Result *release.Result
 }
 
 // String is the pipe's title in GoReleaser's log.
@@ -55,68 +53,70 @@ func (*Pipe) ContinueOnError() bool { return true }
 // Default loads and validates the settings, so that a bad file stops the
 // release in GoReleaser's defaults phase, before anything is built.
 func (p *Pipe) Default(ctx *context.Context) error {
+	_, err := p.settings(ctx)
+	return err
+}
+
+// settings is Config, or the settings file read anew.
+func (p *Pipe) settings(ctx *context.Context) (*config.File, error) {
 	if p.Config != nil {
-		return nil
+		return p.Config, nil
 	}
-	getenv := env(ctx)
 	path := p.ConfigFile
 	if path == "" {
 		path = config.DefaultFile
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			p.Config = config.Default()
-			return nil
+			return config.Default(), nil
 		}
 	}
-	cfg, err := config.Load(path, getenv)
+	cfg, err := config.Load(path, env(ctx))
 	if err != nil {
-		return fmt.Errorf("pypi: %w", err)
+		return nil, fmt.Errorf("pypi: %w", err)
 	}
-	p.Config = cfg
-	return nil
+	return cfg, nil
 }
 
-// Skip reports whether there is nothing to do: no enabled target. (Whether
-// the run built Python distributions is only known at publish time, when
-// Publish says so with a skip reason.)
-func (p *Pipe) Skip(*context.Context) bool {
-	return p.Config != nil && len(p.Config.Enabled()) == 0
+// Skip reports whether there is nothing to do: the run built no Python
+// distribution, or every target is disabled. GoReleaser's publish phase
+// calls it after the builds, so the artifacts are known; it logs the pipe
+// as skipped, and Publish is not called.
+func (p *Pipe) Skip(ctx *context.Context) bool {
+	if len(List(ctx).Python()) == 0 {
+		return true
+	}
+	cfg, err := p.settings(ctx)
+	return err == nil && len(cfg.Enabled()) == 0
 }
 
-// Publish uploads the run's wheels and sdists to every enabled target. It
-// returns a *release.SkipError (GoReleaser's "pipe skipped" with a reason)
-// when the run built no Python distribution.
+// Publish uploads the run's wheels and sdists to every enabled target.
 func (p *Pipe) Publish(ctx *context.Context) error {
-	if p.Config == nil {
-		if err := p.Default(ctx); err != nil {
-			return err
-		}
-	}
-	list := List(ctx)
-	if len(list.Python()) == 0 {
-		log.WithField("reason", "no wheels or sdists were built").Info("pypi: nothing to publish")
-		return &release.SkipError{Reason: "no Python wheels or sdists in this release"}
+	cfg, err := p.settings(ctx)
+	if err != nil {
+		return err
 	}
 	log.IncreasePadding()
 	defer log.DecreasePadding()
-	res, err := release.Publish(ctx, release.Options{
-		Config:    p.Config,
-		Artifacts: list,
-		DryRun:    p.DryRun,
-		Getenv:    env(ctx),
-		Log:       log.Log,
-		Stdout:    p.Stdout,
+	_, err = publisher.Publish(ctx, cfg, List(ctx), publisher.Options{
+		DryRun: p.DryRun,
+		Getenv: env(ctx),
+		Log:    log.Log,
+		Stdout: p.Stdout,
 	})
-	p.Result = res
+	var nothing *publisher.NothingToPublish
+	if errors.As(err, &nothing) {
+		log.WithField("reason", nothing.Reason).Info("pypi: nothing to publish")
+		return nil
+	}
 	return err
 }
 
 // List converts the run's artifacts to the form artifacts.json has, with
 // paths resolved against the working directory (GoReleaser's paths are
 // relative to it).
-func List(ctx *context.Context) *artifacts.List {
-	l := &artifacts.List{File: "GoReleaser's artifact list"}
+func List(ctx *context.Context) *goreleaser.List {
+	l := &goreleaser.List{File: "GoReleaser's artifact list"}
 	for _, a := range ctx.Artifacts.List() {
-		art := artifacts.Artifact{
+		art := goreleaser.Artifact{
 			Name:   a.Name,
 			Path:   a.Path,
 			Goos:   a.Goos,

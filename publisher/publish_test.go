@@ -3,6 +3,7 @@ package publisher_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -12,19 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
 )
 
 const token = "pypi-AgEIcHlwaS5vcmcpublishtest0123456789abcdef"
 
 // fastRetry keeps the fault tests quick: waits of milliseconds.
-var fastRetry = upload.RetryPolicy{Attempts: 5, Delay: time.Millisecond, MaxDelay: 10 * time.Millisecond, MaxElapsed: 30 * time.Second}
+var fastRetry = config.Retry{Attempts: 5, Delay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
 
 // goodFiles are the real wheels and sdists of testdata/good.
 func goodFiles(t *testing.T) []string {
@@ -51,18 +55,42 @@ type captured struct {
 	logs, stdout bytes.Buffer
 }
 
-func job(srv *pypitest.Server, files []string, vars map[string]string, c *captured) publisher.Job {
-	return publisher.Job{
-		Files: files,
-		Target: publisher.Target{
-			RepositoryURL:     srv.RepositoryURL,
-			TrustedPublishing: oidc.Auto,
-			Retry:             fastRetry,
-		},
+// testJob is one single-target run, as `upload` without a settings file
+// makes it.
+type testJob struct {
+	Files     []string
+	Target    config.Target
+	DryRun    bool
+	Getenv    func(string) string
+	Log       log.Interface
+	Stdout    io.Writer
+	SkipMask  bool
+	Transport http.RoundTripper
+}
+
+func job(srv *pypitest.Server, files []string, vars map[string]string, c *captured) testJob {
+	t := config.DefaultTarget()
+	t.Name, t.RepositoryURL, t.Retry = "local", srv.RepositoryURL, fastRetry
+	return testJob{
+		Files:  files,
+		Target: t,
 		Getenv: env(vars),
 		Log:    plainlog.New(&c.logs),
 		Stdout: &c.stdout,
 	}
+}
+
+// run publishes j through publisher.Publish and returns its one target's
+// report (or, when the release stopped before it, one holding the problems).
+func run(ctx context.Context, j testJob) (*report.Target, error) {
+	cfg := &config.File{Version: 1, Targets: []config.Target{j.Target}}
+	res, err := publisher.Publish(ctx, cfg, goreleaser.FilesList(j.Files), publisher.Options{
+		DryRun: j.DryRun, Getenv: j.Getenv, Log: j.Log, Stdout: j.Stdout, SkipMask: j.SkipMask, Transport: j.Transport,
+	})
+	if len(res.Targets) > 0 {
+		return res.Targets[0].Report, err
+	}
+	return &report.Target{Problems: res.Problems, Err: err}, err
 }
 
 func TestRunSurvivesFaultsAndStoresEachFileOnce(t *testing.T) {
@@ -75,7 +103,7 @@ func TestRunSurvivesFaultsAndStoresEachFileOnce(t *testing.T) {
 	srv.Faults().Next(1, pypitest.Fault{Status: http.StatusInternalServerError, HTML: true})
 
 	var c captured
-	rep, err := publisher.Run(context.Background(), job(srv, files, map[string]string{"PYPI_API_TOKEN": token}, &c))
+	rep, err := run(context.Background(), job(srv, files, map[string]string{"PYPI_API_TOKEN": token}, &c))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, c.logs.String())
 	}
@@ -114,14 +142,14 @@ func TestRunRedirectNeverReachesTheOtherHost(t *testing.T) {
 	srv := pypitest.NewServer(t, pypitest.WithToken(token))
 	srv.Faults().Next(-1, pypitest.Fault{RedirectTo: other.RepositoryURL, Status: http.StatusTemporaryRedirect})
 	var c captured
-	rep, err := publisher.Run(context.Background(), job(srv, goodFiles(t)[:1], map[string]string{"PYPI_API_TOKEN": token}, &c))
+	rep, err := run(context.Background(), job(srv, goodFiles(t)[:1], map[string]string{"PYPI_API_TOKEN": token}, &c))
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	if n := len(other.Requests()); n != 0 {
 		t.Fatalf("the redirect target got %d requests", n)
 	}
-	if msg := rep.Files[0].Error; !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.RepositoryURL) {
+	if msg := rep.Files[0].Error(); !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.RepositoryURL) {
 		t.Errorf("error %q", msg)
 	}
 }
@@ -131,12 +159,12 @@ func TestRunMissingSlashIsExplained(t *testing.T) {
 	var c captured
 	j := job(srv, goodFiles(t)[:1], map[string]string{"PYPI_API_TOKEN": token}, &c)
 	j.Target.RepositoryURL = strings.TrimSuffix(srv.RepositoryURL, "/")
-	rep, err := publisher.Run(context.Background(), j)
+	rep, err := run(context.Background(), j)
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	want := "use the repository URL with a trailing slash: " + srv.RepositoryURL
-	if msg := rep.Files[0].Error; !strings.Contains(msg, "308 Permanent Redirect") || !strings.Contains(msg, want) {
+	if msg := rep.Files[0].Error(); !strings.Contains(msg, "308 Permanent Redirect") || !strings.Contains(msg, want) {
 		t.Errorf("error %q", msg)
 	}
 	if srv.Stats().FilesStored != 0 {
@@ -154,9 +182,11 @@ func (c *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 func TestRunRefusesPlainHTTPBeforeAnyRequest(t *testing.T) {
 	tr := &countingTransport{}
 	var c captured
-	rep, err := publisher.Run(context.Background(), publisher.Job{
+	target := config.DefaultTarget()
+	target.RepositoryURL = "http://pypi.example.com/legacy/"
+	rep, err := run(context.Background(), testJob{
 		Files:     goodFiles(t),
-		Target:    publisher.Target{RepositoryURL: "http://pypi.example.com/legacy/"},
+		Target:    target,
 		Getenv:    env(map[string]string{"PYPI_API_TOKEN": token}),
 		Log:       plainlog.New(&c.logs),
 		Stdout:    &c.stdout,
@@ -168,7 +198,7 @@ func TestRunRefusesPlainHTTPBeforeAnyRequest(t *testing.T) {
 	if tr.n.Load() != 0 {
 		t.Errorf("%d requests", tr.n.Load())
 	}
-	if rep.OK() || rep.Error == "" {
+	if rep.OK() || rep.Err == nil {
 		t.Errorf("report %+v", rep)
 	}
 }
@@ -180,8 +210,8 @@ func TestRunVerifiesEverythingBeforeUploadingAnything(t *testing.T) {
 		t.Fatalf("no bad wheels: %v", err)
 	}
 	var c captured
-	rep, err := publisher.Run(context.Background(), job(srv, append(goodFiles(t), bad[0]), map[string]string{"PYPI_API_TOKEN": token}, &c))
-	if err == nil || !publisher.AlreadyLogged(err) {
+	rep, err := run(context.Background(), job(srv, append(goodFiles(t), bad[0]), map[string]string{"PYPI_API_TOKEN": token}, &c))
+	if err == nil || !errors.Is(err, publisher.ErrReported) {
 		t.Fatalf("err %v", err)
 	}
 	if len(rep.Problems) == 0 || srv.Stats().UploadAttempts != 0 {
@@ -206,7 +236,7 @@ func TestRunSkipExistingAndChangedContent(t *testing.T) {
 	}
 	vars := map[string]string{"PYPI_API_TOKEN": token}
 	var c captured
-	if _, err := publisher.Run(context.Background(), job(srv, []string{w, s}, vars, &c)); err != nil {
+	if _, err := run(context.Background(), job(srv, []string{w, s}, vars, &c)); err != nil {
 		t.Fatalf("%v\n%s", err, c.logs.String())
 	}
 
@@ -214,7 +244,7 @@ func TestRunSkipExistingAndChangedContent(t *testing.T) {
 	before := srv.Stats().UploadAttempts
 	j := job(srv, []string{w, s}, vars, &c)
 	j.Target.SkipExisting = true
-	rep, err := publisher.Run(context.Background(), j)
+	rep, err := run(context.Background(), j)
 	if err != nil || rep.Summary().Skipped != 2 || srv.Stats().UploadAttempts != before {
 		t.Fatalf("err %v, %+v, uploads %d → %d", err, rep.Summary(), before, srv.Stats().UploadAttempts)
 	}
@@ -227,11 +257,11 @@ func TestRunSkipExistingAndChangedContent(t *testing.T) {
 	for _, skip := range []bool{true, false} {
 		j := job(srv, []string{w}, vars, &c)
 		j.Target.SkipExisting = skip
-		rep, err := publisher.Run(context.Background(), j)
+		rep, err := run(context.Background(), j)
 		if err == nil {
 			t.Fatalf("skip=%v: a changed file passed", skip)
 		}
-		msg := rep.Files[0].Error
+		msg := rep.Files[0].Error()
 		for _, want := range []string{"a different file named " + filepath.Base(w), "local sha256 " + rep.Files[0].SHA256, "index sha256 ", "never allows re-using a file name", "bump the version"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("skip=%v: error lacks %q:\n%s", skip, want, msg)
@@ -244,9 +274,11 @@ func TestRunDryRun(t *testing.T) {
 	srv := pypitest.NewServer(t, pypitest.WithToken(token))
 	files := goodFiles(t)
 	var c captured
-	rep, err := publisher.Run(context.Background(), publisher.Job{
+	target := config.DefaultTarget()
+	target.RepositoryURL = srv.RepositoryURL
+	rep, err := run(context.Background(), testJob{
 		Files:  files,
-		Target: publisher.Target{RepositoryURL: srv.RepositoryURL},
+		Target: target,
 		DryRun: true,
 		Getenv: env(nil),
 		Log:    plainlog.New(&c.logs),
@@ -273,17 +305,17 @@ func TestRunTrustedPublishing(t *testing.T) {
 	files := goodFiles(t)
 	var c captured
 	j := job(srv, files, vars, &c)
-	j.Target.TrustedPublishing = oidc.Always
+	j.Target.TrustedPublishing = config.TrustedPublishingAlways
 
 	// A dry run says it would mint, and does not.
 	j.DryRun = true
-	rep, err := publisher.Run(context.Background(), j)
+	rep, err := run(context.Background(), j)
 	if err != nil || srv.Stats().Mints != 0 || !strings.HasPrefix(rep.Credentials, "trusted publishing") {
 		t.Fatalf("dry run: err %v, mints %d, credentials %q", err, srv.Stats().Mints, rep.Credentials)
 	}
 
 	j.DryRun = false
-	rep, err = publisher.Run(context.Background(), j)
+	rep, err = run(context.Background(), j)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, c.logs.String())
 	}
@@ -299,7 +331,7 @@ func TestRunGitHubActionsAnnotationsAndSummary(t *testing.T) {
 	srv.Faults().ForFile(bad, -1, pypitest.Fault{Status: http.StatusBadRequest, Message: "Invalid value for classifiers. Error: Classifier 'Foo' is not a valid classifier."})
 	summary := filepath.Join(t.TempDir(), "summary.md")
 	var c captured
-	rep, err := publisher.Run(context.Background(), job(srv, files, map[string]string{
+	rep, err := run(context.Background(), job(srv, files, map[string]string{
 		"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
 	}, &c))
 	if err == nil || rep.Summary().Failed != 1 || rep.Summary().Uploaded != len(files)-1 {
@@ -326,7 +358,7 @@ func TestRunGitHubActionsAnnotationsAndSummary(t *testing.T) {
 	var c2 captured
 	j := job(srv2, files, map[string]string{"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary2}, &c2)
 	j.SkipMask = true
-	if _, err := publisher.Run(context.Background(), j); err == nil {
+	if _, err := run(context.Background(), j); err == nil {
 		t.Fatal("expected the failure")
 	}
 	if strings.Contains(c2.stdout.String(), "::error") {

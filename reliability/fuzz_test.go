@@ -13,7 +13,7 @@ import (
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // Fuzz targets over every parser that reads bytes an attacker or a broken
@@ -362,11 +362,11 @@ func FuzzConfigParse(f *testing.F) {
 				t.Errorf("duplicate target name %q loaded", tg.Name)
 			}
 			names[tg.Name] = true
-			if _, err := upload.ParseIndexURL(tg.RepositoryURL); err != nil {
+			if _, err := endpoint.Parse(tg.RepositoryURL); err != nil {
 				t.Errorf("loaded a repository URL the uploader refuses: %q: %v", tg.RepositoryURL, err)
 			}
 			if tg.CheckURL != "" {
-				if _, err := upload.ParseIndexURL(tg.CheckURL); err != nil {
+				if _, err := endpoint.Parse(tg.CheckURL); err != nil {
 					t.Errorf("loaded a check URL the uploader refuses: %q: %v", tg.CheckURL, err)
 				}
 			}

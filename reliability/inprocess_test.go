@@ -10,34 +10,34 @@ import (
 	"github.com/caarlos0/log"
 	"go.uber.org/goleak"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
+	pubreport "github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
 )
 
-// The GoReleaser plugin runs publisher.Run inside GoReleaser's process:
+// The GoReleaser plugin runs publisher.Publish inside GoReleaser's process:
 // a run must leave no goroutine behind (idle connections, watchdogs,
 // timers, progress tickers) whatever the index did. These tests run it
 // in-process (and under -race in CI) and check with goleak.
 
-// runInProcess runs publisher.Run against srv and returns its report and
-// everything it printed.
-func runInProcess(t *testing.T, srv *pypitest.Server, fx *fixture, env map[string]string, target publisher.Target) (*upload.Report, error, string) {
+// runInProcess runs publisher.Publish against srv and returns its report
+// and everything it printed.
+func runInProcess(t *testing.T, srv *pypitest.Server, fx *fixture, env map[string]string, target config.Target) (*pubreport.Release, error, string) {
 	t.Helper()
 	var logs, stdout bytes.Buffer
 	target.RepositoryURL = srv.RepositoryURL
-	if target.Retry.Attempts == 0 {
-		target.Retry = upload.RetryPolicy{Attempts: 4, Delay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
-	}
+	target.Retry = config.Retry{Attempts: 4, Delay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := publisher.Run(ctx, publisher.Job{
-		Files:  fx.paths(),
-		Target: target,
+	cfg := &config.File{Version: 1, Targets: []config.Target{target}}
+	rep, err := publisher.Publish(ctx, cfg, goreleaser.FilesList(fx.paths()), publisher.Options{
 		Getenv: func(k string) string { return env[k] },
 		Log:    log.New(&logs),
 		Stdout: &stdout,
@@ -74,14 +74,15 @@ func TestRunInProcessLeavesNoGoroutines(t *testing.T) {
 			fx := newFixture(t)
 			fx.addRelease(t, "leakdemo", "1.0.0", 2, true, 4<<10, 17)
 			env := map[string]string{"PYPI_API_TOKEN": apiToken}
-			target := publisher.Target{TrustedPublishing: oidc.Never, Concurrency: 3}
+			target := config.DefaultTarget()
+			target.Name, target.TrustedPublishing, target.Concurrency = "local", config.TrustedPublishingNever, 3
 			if tc.oidc {
 				env = map[string]string{}
 				for _, kv := range srv.Issuer.GitHubEnv() {
 					k, v, _ := strings.Cut(kv, "=")
 					env[k] = v
 				}
-				target.TrustedPublishing = oidc.Always
+				target.TrustedPublishing = config.TrustedPublishingAlways
 			}
 			if tc.inject != nil {
 				tc.inject(srv)
@@ -125,7 +126,7 @@ func TestResponseThatNeverComes(t *testing.T) {
 	p, err := upload.New(upload.Options{
 		RepositoryURL:   srv.RepositoryURL,
 		Credentials:     credential.Static(apiToken, "test"),
-		Retry:           upload.RetryPolicy{Attempts: 2, Delay: 10 * time.Millisecond},
+		Retry:           retry.Policy{Attempts: 2, Delay: 10 * time.Millisecond},
 		ResponseTimeout: 300 * time.Millisecond,
 		StallTimeout:    300 * time.Millisecond,
 		Log:             log.New(&logs),
@@ -136,17 +137,17 @@ func TestResponseThatNeverComes(t *testing.T) {
 	start := time.Now()
 	rep, upErr := p.Upload(context.Background(), dists)
 	took := time.Since(start)
-	if upErr == nil || rep.Files[0].Status != upload.StatusFailed || rep.Files[0].Attempts != 2 {
-		t.Fatalf("err %v, %+v", upErr, rep.Files[0])
+	if upErr == nil || rep[0].Status != upload.StatusFailed || rep[0].Attempts != 2 {
+		t.Fatalf("err %v, %+v", upErr, rep[0])
 	}
-	if !strings.Contains(strings.ToLower(rep.Files[0].Error), "timeout") && !strings.Contains(rep.Files[0].Error, "awaiting") {
-		t.Errorf("the error does not say it timed out: %s", rep.Files[0].Error)
+	if !strings.Contains(strings.ToLower(rep[0].ErrorText()), "timeout") && !strings.Contains(rep[0].ErrorText(), "awaiting") {
+		t.Errorf("the error does not say it timed out: %s", rep[0].ErrorText())
 	}
 	if took > 5*time.Second {
 		t.Errorf("took %v with a 300 ms response timeout", took)
 	}
 	secrets.Scan(t, map[string]string{"log": logs.String(), "error": upErr.Error()}, apiToken)
-	figure(t, "timeout", "index never answers: 2 attempts of 300 ms, failed after %v: %s", took.Round(time.Millisecond), rep.Files[0].Error)
+	figure(t, "timeout", "index never answers: 2 attempts of 300 ms, failed after %v: %s", took.Round(time.Millisecond), rep[0].ErrorText())
 	srv.Close()
 	goleak.VerifyNone(t, ignore)
 }

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
-	"github.com/spf13/cobra"
 )
 
 func init() { register(newCheckCmd) }
@@ -58,7 +60,7 @@ func newCheckCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := dist.Options{AllowClassifiers: allow}
 			if maxFileSize != "" {
-				n, err := dist.ParseSize(maxFileSize)
+				n, err := bytesize.Parse(maxFileSize)
 				if err != nil || n <= 0 {
 					return usageError("--max-file-size: invalid size %q (e.g. 100MiB, 200MB, 1GiB)", maxFileSize)
 				}

@@ -11,10 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
 )
 
 func init() { register(newDemoCmd) }
@@ -82,16 +84,16 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	job := publisher.Job{
-		Files: []string{wheel, sdist},
-		Target: publisher.Target{
-			Name:              "local",
-			RepositoryURL:     srv.RepositoryURL,
-			TrustedPublishing: oidc.Always,
-		},
-		Getenv: func(k string) string { return env[k] },
-		Log:    a.log,
-		Stdout: a.stdout,
+	target := config.DefaultTarget()
+	target.Name, target.RepositoryURL, target.TrustedPublishing = "local", srv.RepositoryURL, config.TrustedPublishingAlways
+	settings := &config.File{Version: 1, Targets: []config.Target{target}}
+	opts := publisher.Options{Getenv: func(k string) string { return env[k] }, Log: a.log, Stdout: a.stdout}
+	publish := func(files ...string) (*report.Target, error) {
+		res, err := publisher.Publish(ctx, settings, goreleaser.FilesList(files), opts)
+		if len(res.Targets) == 0 {
+			return &report.Target{}, err
+		}
+		return res.Targets[0].Report, err
 	}
 
 	step := func(n int, what string) {
@@ -102,7 +104,7 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 	defer a.log.ResetPadding()
 
 	step(1, "verify, mint a token by trusted publishing, upload")
-	rep, err := publisher.Run(ctx, job)
+	rep, err := publish(wheel, sdist)
 	if err != nil {
 		return fmt.Errorf("demo upload failed: %w", err)
 	}
@@ -111,8 +113,8 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 	}
 
 	step(2, "re-run the same release with --skip-existing: identical files are skipped by sha256")
-	job.Target.SkipExisting = true
-	rep, err = publisher.Run(ctx, job)
+	settings.Targets[0].SkipExisting = true
+	rep, err = publish(wheel, sdist)
 	if err != nil {
 		return fmt.Errorf("demo re-run failed: %w", err)
 	}
@@ -126,9 +128,8 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 		return err
 	}
 	before := len(srv.Files())
-	job.Files = []string{broken, sdist}
-	job.Target.SkipExisting = false
-	if _, err := publisher.Run(ctx, job); err == nil {
+	settings.Targets[0].SkipExisting = false
+	if _, err := publish(broken, sdist); err == nil {
 		return errors.New("demo: the broken wheel was not refused")
 	}
 	if after := len(srv.Files()); after != before {

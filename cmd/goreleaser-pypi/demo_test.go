@@ -19,7 +19,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"step 1", "uploaded=2", "step 2", "skipped=2", "step 3",
-		"nothing was uploaded", "refused before any upload", "demo complete",
+		"nothing was published", "refused before any upload", "demo complete",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stderr)

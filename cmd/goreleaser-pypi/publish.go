@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -9,11 +8,10 @@ import (
 	"github.com/caarlos0/log"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
-	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/artifacts"
-	"github.com/goreleaser-pypi/goreleaser-pypi/plugin/release"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 )
 
 func init() { register(newPublishCmd) }
@@ -52,15 +50,11 @@ the file for every target.`,
 	f.BoolVar(&dryRun, "dry-run", false, "verify and read the indexes, upload nothing")
 	f.BoolVar(&jsonOut, "json", false, "print the per-target reports as JSON on stdout (logs go to stderr)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (never secrets)")
-	overrides := bindOverrides(f, a)
+	bindSettingFlags(f)
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if verbose {
 			a.log.Level = log.DebugLevel
-		}
-		o, err := overrides()
-		if err != nil {
-			return err
 		}
 		cfg, err := loadConfig(configFile, a.getenv)
 		if err != nil {
@@ -69,51 +63,36 @@ the file for every target.`,
 		if err := cfg.Select(targets...); err != nil {
 			return usageError("%v", err)
 		}
-		if err := cfg.ApplyOverrides(o); err != nil {
+		if err := cfg.Apply(settingOverrides(a, f)...); err != nil {
 			return usageError("%v", err)
 		}
-		list, err := artifacts.Read(distDir)
+		if cfg.Path != "" {
+			logEnvRepositoryURL(a, f)
+		}
+		list, err := goreleaser.Read(distDir)
 		if err != nil {
 			return err
 		}
-		// Workflow commands and JSON share no stream: the runner reads
-		// ::add-mask:: from stderr too.
-		stdout := a.stdout
-		if jsonOut {
-			stdout = a.stderr
-		}
-		res, err := release.Publish(cmd.Context(), release.Options{
-			Config:    cfg,
-			Artifacts: list,
+		res, err := publisher.Publish(cmd.Context(), cfg, list, publisher.Options{
 			DryRun:    dryRun,
 			Getenv:    a.getenv,
 			Log:       a.log,
-			Stdout:    stdout,
+			Stdout:    workflowStream(a, jsonOut),
 			Progress:  progressWriter(a),
-			UserAgent: "goreleaser-pypi/" + version,
+			UserAgent: userAgent(),
 			SkipMask:  underGoReleaser(a.getenv),
 		})
 		if jsonOut {
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			if res == nil {
-				res = &release.Result{}
-			}
-			if encErr := enc.Encode(res); encErr != nil {
-				return encErr
+			if werr := res.WriteJSON(a.stdout); werr != nil {
+				return werr
 			}
 		}
-		switch {
-		case err == nil:
+		var nothing *publisher.NothingToPublish
+		if errors.As(err, &nothing) {
+			a.log.WithField("reason", nothing.Reason).Warn("nothing to publish")
 			return nil
-		case release.IsSkip(err):
-			a.log.WithField("reason", err.Error()).Warn("nothing to publish")
-			return nil
-		case release.AlreadyLogged(err):
-			a.log.Error(err.Error())
-			return silentFailure
 		}
-		return err
+		return publishFailure(a, err)
 	}
 	return cmd
 }
@@ -128,29 +107,4 @@ func loadConfig(path string, getenv func(string) string) (*config.File, error) {
 		path = config.DefaultFile
 	}
 	return config.Load(path, getenv)
-}
-
-// bindOverrides registers the flags that override the settings file for
-// every target (named as upload's, with no defaults of their own: only what
-// the user passes counts), and returns a function giving the overrides the
-// user set, built by the same code as upload's (configOverrides).
-// PYPI_REPOSITORY_URL stands for --repository-url, as in upload.
-func bindOverrides(fl *pflag.FlagSet, a *app) func() (config.Overrides, error) {
-	f := &uploadFlags{}
-	fl.StringVar(&f.repositoryURL, "repository-url", "", "upload endpoint for every target (env PYPI_REPOSITORY_URL)")
-	fl.StringVar(&f.checkURL, "check-url", "", "simple index used to find files already uploaded, by hash")
-	fl.StringVar(&f.trustedPublishing, "trusted-publishing", "", "auto, always or never")
-	fl.StringVar(&f.tokenEnv, "token-env", "", "NAME of the environment variable holding an API token")
-	fl.StringVar(&f.audience, "audience", "", "trusted publishing audience (default: asked from the index)")
-	fl.BoolVar(&f.skipExisting, "skip-existing", false, "skip files already on the index with the same sha256")
-	fl.BoolVar(&f.failFast, "fail-fast", false, "start no upload after the first failure")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "files uploaded at once")
-	fl.IntVar(&f.retries, "retries", 0, "retries per file after a transient failure")
-	fl.StringVar(&f.maxFileSize, "max-file-size", "", "per-file size limit checked before uploading, e.g. 200MiB")
-	fl.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the index's answer once a file is sent, before retrying (default 10m)")
-	return func() (config.Overrides, error) {
-		o, err := configOverrides(a, fl.Changed, f)
-		o.IDs = nil // publish takes each target's files by its build ids
-		return o, err
-	}
 }

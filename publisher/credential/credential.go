@@ -7,6 +7,10 @@ package credential
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -14,11 +18,16 @@ import (
 // Token is an upload credential: an index API token ("pypi-..."), sent as
 // HTTP Basic auth with the user name "__token__".
 //
-// Token deliberately formats as "[redacted]" with %v and %s so that a token
-// that slips into a log line or an error never shows its value.
+// A Token redacts itself BY VALUE: String, GoString, Format (every verb:
+// %v, %+v, %#v, %s, %q, %x...), MarshalJSON and LogValue (log/slog) are
+// methods of the value type, so a Token, a *Token and any struct or map
+// holding one print "[redacted token from <origin>]". The secret itself is
+// kept behind a pointer: fmt prints a nested pointer as an address, so even
+// a struct holding a Token in an unexported field (which fmt formats without
+// calling its methods) never shows it. Read it only through Secret, to build
+// an Authorization header.
 type Token struct {
-	// Value is the secret. Read it only to build an Authorization header.
-	Value string
+	secret *string
 	// Expiry is when the index stops accepting the token; zero means never.
 	Expiry time.Time
 	// Origin says where the token came from, for logs and errors:
@@ -26,20 +35,38 @@ type Token struct {
 	Origin string
 }
 
-// String never shows the secret.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil token>"
-	}
-	return "[redacted token from " + t.Origin + "]"
+// NewToken returns a token holding secret.
+func NewToken(secret, origin string, expiry time.Time) *Token {
+	return &Token{secret: &secret, Expiry: expiry, Origin: origin}
 }
 
+// Secret is the token's value. Call it only to authenticate a request.
+func (t Token) Secret() string {
+	if t.secret == nil {
+		return ""
+	}
+	return *t.secret
+}
+
+// String never shows the secret.
+func (t Token) String() string { return "[redacted token from " + t.Origin + "]" }
+
 // GoString never shows the secret either (%#v).
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
+
+// Format renders every fmt verb as String, so no verb (%x, %q, %+v...)
+// reaches the secret.
+func (t Token) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
+// MarshalJSON renders the token as its redacted text.
+func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// LogValue renders the token as its redacted text in log/slog.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // ValidFor reports whether the token is still good for at least d.
 func (t *Token) ValidFor(d time.Duration, now time.Time) bool {
-	if t == nil || t.Value == "" {
+	if t == nil || t.Secret() == "" {
 		return false
 	}
 	return t.Expiry.IsZero() || now.Add(d).Before(t.Expiry)
@@ -65,7 +92,7 @@ func (f SourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // Static returns a Source that always returns the same never-expiring token.
 func Static(value, origin string) Source {
-	tok := &Token{Value: value, Origin: origin}
+	tok := NewToken(value, origin, time.Time{})
 	return SourceFunc(func(context.Context) (*Token, error) { return tok, nil })
 }
 
@@ -129,7 +156,7 @@ func (r *Reuse) margin() time.Duration {
 func (r *Reuse) Invalidate(t *Token) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t != nil && r.tok != nil && r.tok.Value == t.Value {
+	if t != nil && r.tok != nil && r.tok.Secret() == t.Secret() {
 		r.tok = nil
 	}
 	if inv, ok := r.src.(Invalidator); ok {

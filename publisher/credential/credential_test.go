@@ -1,9 +1,14 @@
 package credential
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,20 +33,50 @@ func (c *counting) Token(context.Context) (*Token, error) {
 	if c.life > 0 {
 		exp = time.Now().Add(c.life)
 	}
-	return &Token{Value: fmt.Sprintf("tok-%d", n), Expiry: exp, Origin: "test"}, nil
+	return NewToken(fmt.Sprintf("tok-%d", n), "test", exp), nil
 }
 
 func TestTokenNeverPrintsItsValue(t *testing.T) {
-	tok := &Token{Value: "pypi-secret-value", Origin: "PYPI_API_TOKEN"}
-	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %s %+v %#v", tok, tok, tok, tok)} {
-		if want := "[redacted token from PYPI_API_TOKEN]"; s[:len(want)] != want {
-			t.Errorf("formatted as %q", s)
+	const secret = "pypi-secret-value"
+	tok := NewToken(secret, "PYPI_API_TOKEN", time.Time{})
+	if tok.Secret() != secret {
+		t.Fatalf("Secret() = %q", tok.Secret())
+	}
+	// Every way a token, a pointer to one, or a struct or map holding one
+	// (exported or not, by value or by pointer) can be printed or encoded.
+	type holder struct {
+		Tok   Token
+		tok   Token
+		Ptr   *Token
+		inner struct{ t Token }
+	}
+	h := holder{Tok: *tok, tok: *tok, Ptr: tok}
+	h.inner.t = *tok
+	var outputs []string
+	for _, v := range []any{tok, *tok, h, &h, map[string]Token{"k": *tok}, []Token{*tok}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			outputs = append(outputs, fmt.Sprintf(verb, v))
 		}
-		for i := 0; i+len("secret") <= len(s); i++ {
-			if s[i:i+len("secret")] == "secret" {
-				t.Errorf("formatted token shows its value: %q", s)
-			}
+		outputs = append(outputs, fmt.Sprint(v), fmt.Sprintln(v))
+		if b, err := json.Marshal(v); err == nil {
+			outputs = append(outputs, string(b))
 		}
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "token", *tok, "ptr", tok, "holder", h)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "token", *tok, "ptr", tok)
+	outputs = append(outputs, logged.String())
+	hexSecret := hex.EncodeToString([]byte(secret))
+	for _, s := range outputs {
+		if strings.Contains(s, secret) || strings.Contains(strings.ToLower(s), hexSecret) || strings.Contains(s, "secret-value") {
+			t.Errorf("a formatted token shows its value: %q", s)
+		}
+	}
+	if got := fmt.Sprintf("%+v", *tok); got != "[redacted token from PYPI_API_TOKEN]" {
+		t.Errorf("%%+v of a Token value = %q", got)
+	}
+	if b, _ := json.Marshal(*tok); string(b) != `"[redacted token from PYPI_API_TOKEN]"` {
+		t.Errorf("JSON = %s", b)
 	}
 }
 
@@ -53,7 +88,7 @@ func TestReuseSharesOneFetch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if tok, err := r.Token(context.Background()); err != nil || tok.Value != "tok-1" {
+			if tok, err := r.Token(context.Background()); err != nil || tok.Secret() != "tok-1" {
 				t.Errorf("Token() = %v, %v", tok, err)
 			}
 		}()
@@ -84,11 +119,11 @@ func TestReuseInvalidate(t *testing.T) {
 	t1, _ := outer.Token(context.Background())
 	outer.Invalidate(t1)
 	t2, _ := outer.Token(context.Background())
-	if t2.Value == t1.Value {
+	if t2.Secret() == t1.Secret() {
 		t.Fatal("Invalidate did not reach the inner cache")
 	}
 	outer.Invalidate(t1) // stale: a no-op
-	if t3, _ := outer.Token(context.Background()); t3.Value != t2.Value {
+	if t3, _ := outer.Token(context.Background()); t3.Secret() != t2.Secret() {
 		t.Error("invalidating a stale token dropped the current one")
 	}
 }
@@ -107,7 +142,7 @@ func TestReuseDoesNotCacheErrors(t *testing.T) {
 
 func TestStaticNeverExpires(t *testing.T) {
 	tok, err := Static("pypi-x", "ENV").Token(context.Background())
-	if err != nil || tok.Value != "pypi-x" || !tok.ValidFor(24*time.Hour, time.Now()) {
+	if err != nil || tok.Secret() != "pypi-x" || !tok.ValidFor(24*time.Hour, time.Now()) {
 		t.Errorf("Static: %v %v", tok, err)
 	}
 }

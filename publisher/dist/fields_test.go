@@ -202,19 +202,3 @@ func TestEntryPoints(t *testing.T) {
 		}
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"100MiB": 100 << 20, "100 MB": 100e6, "1.5GiB": 3 << 29, "4096": 4096, "10kb": 10000, "2KiB": 2048} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "MiB", "10 parsecs", "-1", "x10"} {
-		if _, err := ParseSize(bad); err == nil {
-			t.Errorf("ParseSize(%q): no error", bad)
-		}
-	}
-	if humanSize(100<<20) != "100 MiB" || humanSize(1536) != "1.5 KiB" || humanSize(12) != "12 B" {
-		t.Error("humanSize")
-	}
-}

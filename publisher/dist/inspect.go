@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+
 	"golang.org/x/crypto/blake2b"
 )
 
@@ -44,6 +46,17 @@ type Options struct {
 	MD5 bool
 }
 
+// SizeProblem is the file-size rule on its own, for callers that verified
+// files once and check them against several limits (one per target): nil
+// when d fits limit (0 means the default limit of Options.MaxFileSize).
+func SizeProblem(d *Distribution, limit int64) *Problem {
+	max := Options{MaxFileSize: limit}.maxFileSize()
+	if d.Size <= max {
+		return nil
+	}
+	return &Problem{File: d.Path, Rule: RuleFileSize, Message: fmt.Sprintf("file is %s; the upload limit is %s per file (PyPI's default: projects can ask for more at https://pypi.org/help/#file-size-limit; raise --max-file-size if your index allows larger files)", bytesize.Format(d.Size), bytesize.Format(max))}
+}
+
 func (o Options) maxFileSize() int64 {
 	if o.MaxFileSize > 0 {
 		return o.MaxFileSize
@@ -67,6 +80,32 @@ type Problem struct {
 
 // Error renders "path: message".
 func (p Problem) Error() string { return p.File + ": " + p.Message }
+
+// VerifyError is the failure of a verification: every problem found, in
+// every file. Nothing may be uploaded when it happens.
+type VerifyError struct {
+	Problems []Problem
+}
+
+// Error says how many problems in how many files, and that nothing was
+// published (the problems themselves are listed one per line by whoever
+// reports them).
+func (e *VerifyError) Error() string {
+	files := map[string]bool{}
+	for _, p := range e.Problems {
+		files[p.File] = true
+	}
+	return fmt.Sprintf("verification failed: %d problem(s) in %d file(s); nothing was published", len(e.Problems), len(files))
+}
+
+// Unwrap exposes each problem to errors.As.
+func (e *VerifyError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
 
 // Inspect reads the distribution at path once: it computes its digests
 // (sha256 and blake2b-256, plus md5 with Options.MD5, in one streaming pass), checks the archive's
@@ -266,8 +305,8 @@ func (in *inspection) run() error {
 	if strings.Contains(name, `\`) {
 		in.add(RuleFilenameChars, "filename %q contains a backslash; PyPI refuses '/' and '\\' in filenames", name)
 	}
-	if max := in.opts.maxFileSize(); d.Size > max {
-		in.add(RuleFileSize, "file is %s; the upload limit is %s per file (PyPI's default: projects can ask for more at https://pypi.org/help/#file-size-limit; raise --max-file-size if your index allows larger files)", humanSize(d.Size), humanSize(max))
+	if p := SizeProblem(d, in.opts.MaxFileSize); p != nil {
+		in.add(p.Rule, "%s", p.Message)
 	}
 	hr := newHashingReader(in.file, in.opts.MD5)
 	defer hr.stop()
@@ -383,7 +422,7 @@ func (in *inspection) wheel(br *bufio.Reader) error {
 		missing("METADATA", "wheel does not contain the required METADATA file: %s")
 		return nil
 	case m.DataTooLarge:
-		in.add(RuleMetadataFile, "%s/METADATA is larger than %s; refusing to read it", distInfo, humanSize(limit))
+		in.add(RuleMetadataFile, "%s/METADATA is larger than %s; refusing to read it", distInfo, bytesize.Format(limit))
 		return nil
 	case m.Data == nil:
 		return nil // corrupt member: reported by the walk
@@ -497,7 +536,7 @@ func (in *inspection) checkWheelName(wn WheelName) {
 func (in *inspection) checkRecord(walk *zipWalk, distInfo string, rec *zipMember) {
 	name := distInfo + "/RECORD"
 	if rec.DataTooLarge {
-		in.add(RuleWheelContents, "%s is larger than %s; refusing to read it", name, humanSize(in.opts.maxMetadataSize()))
+		in.add(RuleWheelContents, "%s is larger than %s; refusing to read it", name, bytesize.Format(in.opts.maxMetadataSize()))
 		return
 	}
 	if rec.Data == nil {
@@ -627,7 +666,7 @@ func (in *inspection) sdist(br *bufio.Reader) {
 	data, ok := walk.pkgInfo[top]
 	switch {
 	case walk.pkgInfoTooLarge[top]:
-		in.add(RuleMetadataFile, "%s/PKG-INFO is larger than %s; refusing to read it", top, humanSize(limit))
+		in.add(RuleMetadataFile, "%s/PKG-INFO is larger than %s; refusing to read it", top, bytesize.Format(limit))
 		return
 	case !ok:
 		if walk.readable {

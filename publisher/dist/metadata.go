@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 // DefaultMaxMetadataSize caps how much of a METADATA or PKG-INFO file is read.
@@ -36,7 +38,7 @@ func parseMetadataLimit(r io.Reader, limit int64) (*Metadata, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w (%s)", ErrMetadataTooLarge, humanSize(limit))
+		return nil, fmt.Errorf("%w (%s)", ErrMetadataTooLarge, bytesize.Format(limit))
 	}
 	return parseMetadataBytes(data)
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 // A streaming reader for sdists (.tar.gz): one pass decompresses the archive
@@ -81,7 +83,7 @@ func (s *sdistWalk) run(r io.Reader) {
 	br := &budgetReader{r: gz, left: limit}
 	defer func() {
 		if errors.Is(err, errBudget) {
-			s.add("compression-ratio", "File exceeds compression ratio of %g: it decompresses to more than %s, over %g times its size; refusing to decompress further (a decompression bomb?)", s.maxRatio, humanSize(limit), s.maxRatio)
+			s.add("compression-ratio", "File exceeds compression ratio of %g: it decompresses to more than %s, over %g times its size; refusing to decompress further (a decompression bomb?)", s.maxRatio, bytesize.Format(limit), s.maxRatio)
 		}
 	}()
 	tr := tar.NewReader(br)

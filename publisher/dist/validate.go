@@ -59,6 +59,7 @@ const (
 	RuleLicenseConflict   = "license-conflict"
 	RuleDuplicateFilename = "duplicate-filename"
 	RuleDuplicateSdist    = "duplicate-sdist"
+	RuleChecksum          = "checksum"               // the file differs from the checksum its builder recorded
 	RuleRecordMismatch    = "record-mismatch"        // warning
 	RuleFilenameNotNormal = "filename-version-form"  // warning
 	RuleFieldNotSent      = "field-not-sent"         // warning

@@ -11,6 +11,8 @@ import (
 	"hash/crc32"
 	"io"
 	"unicode/utf8"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 // A streaming ZIP reader for wheels. It reads the archive once, front to
@@ -592,7 +594,7 @@ func (w *zipWalk) ratioFinding() *finding {
 		return nil
 	}
 	return &finding{"compression-ratio", fmt.Sprintf("File exceeds compression ratio of %g: it decompresses to %s, %.0f times its size (PyPI refuses more than %g× once past %s, as a decompression bomb)",
-		w.maxRatio, humanSize(int64(total)), ratio, w.maxRatio, humanSize(int64(compressionRatioMinSize)))}
+		w.maxRatio, bytesize.Format(int64(total)), ratio, w.maxRatio, bytesize.Format(int64(compressionRatioMinSize)))}
 }
 
 // readMember reads a member's uncompressed content again from the file (for

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 const gitHubName = "GitHub Actions"
@@ -31,7 +33,7 @@ func (g *gitHub) IdentityToken(ctx context.Context, audience string) (string, er
 	if err != nil || u.Host == "" {
 		return "", g.fail("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL", "It must be the value GitHub sets in the job, forwarded unchanged.\n", nil, false)
 	}
-	if !secureURL(u) {
+	if !endpoint.Secure(u) {
 		return "", g.fail("refusing to send ACTIONS_ID_TOKEN_REQUEST_TOKEN over plain http to "+u.Host,
 			"ACTIONS_ID_TOKEN_REQUEST_URL must be https (plain http is only allowed to loopback hosts). Forward the value GitHub sets, unchanged.\n", nil, false)
 	}

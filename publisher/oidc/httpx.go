@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
 // maxBody bounds every response body this package reads: audience and mint
@@ -23,7 +24,7 @@ const (
 	DefaultTimeout   = 30 * time.Second
 	DefaultRetries   = 3
 	DefaultRetryWait = 500 * time.Millisecond
-	maxRetryWait     = 8 * time.Second
+	maxRetryWait     = 8 * time.Second // a cap: identity tokens and mints are quick or down
 )
 
 // errRedirect is returned by the clients' CheckRedirect: credentials (a
@@ -50,29 +51,6 @@ func newClients(base *http.Client) (web, metadata *http.Client) {
 		&http.Client{Transport: m, CheckRedirect: noRedirect}
 }
 
-// IsLoopback reports whether host (without port) is a loopback name or
-// address: localhost (and *.localhost), 127.0.0.0/8 or ::1. Plain http is
-// only allowed to such hosts, where nothing else can read the traffic.
-func IsLoopback(host string) bool {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(h, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
-
-// secureURL checks that u may carry credentials: https, or http to loopback.
-func secureURL(u *url.URL) bool {
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		return IsLoopback(u.Hostname())
-	}
-	return false
-}
-
 // response is a bounded, fully read HTTP answer.
 type response struct {
 	status int
@@ -90,10 +68,12 @@ func (r *response) statusText() string {
 type requester struct {
 	client  *http.Client
 	timeout time.Duration
-	retries int
-	wait    time.Duration
+	policy  retry.Policy // Attempts counts the first one
 	sleep   func(context.Context, time.Duration) error
 }
+
+// canRetry reports whether attempt (1-based) may be followed by another.
+func (r *requester) canRetry(attempt int) bool { return attempt < r.policy.Attempts }
 
 // do performs one request (no retries). build is called to create the
 // request, so a body can be sent again.
@@ -125,36 +105,19 @@ func (r *requester) do(ctx context.Context, build func(context.Context) (*http.R
 }
 
 // retryable reports whether a request that ended with (resp, err) may succeed
-// when tried again.
+// when tried again: a transport failure, or a status the retry rules call
+// transient (publisher/retry.RetryableStatus).
 func retryable(resp *response, err error) bool {
 	if err != nil {
 		var te *transportErr
 		return errors.As(err, &te)
 	}
-	return resp.status >= 500 || resp.status == http.StatusTooManyRequests
+	return retry.RetryableStatus(resp.status)
 }
 
-// backoff waits before retry number n (1-based): wait·2^(n-1), capped, with
-// jitter so parallel jobs hitting the same outage do not come back in step.
+// backoff waits before retry number n (1-based), as the retry policy says.
 func (r *requester) backoff(ctx context.Context, n int) error {
-	d := r.wait
-	for i := 1; i < n && d < maxRetryWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxRetryWait)
-	d = d/2 + rand.N(d/2+1)
-	return r.sleep(ctx, d)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return r.sleep(ctx, r.policy.Backoff(n))
 }
 
 // doRetry performs a request, retrying transient failures. It returns the
@@ -166,7 +129,7 @@ func (r *requester) doRetry(ctx context.Context, build func(context.Context) (*h
 	)
 	for attempt := 1; ; attempt++ {
 		resp, err = r.do(ctx, build)
-		if !retryable(resp, err) || attempt > r.retries || ctx.Err() != nil {
+		if !retryable(resp, err) || !r.canRetry(attempt) || ctx.Err() != nil {
 			return resp, attempt, err
 		}
 		if werr := r.backoff(ctx, attempt); werr != nil {

@@ -158,7 +158,7 @@ func (m *minter) mint(ctx context.Context) (*credential.Token, error) {
 		if sendErr != nil && errors.Is(sendErr, context.Canceled) {
 			return nil, sendErr
 		}
-		if retryable(resp, sendErr) && attempt <= m.c.web.retries && ctx.Err() == nil {
+		if retryable(resp, sendErr) && m.c.web.canRetry(attempt) && ctx.Err() == nil {
 			why := ""
 			if sendErr != nil {
 				why = sendErr.Error()
@@ -201,11 +201,7 @@ func (m *minter) accept(l *log.Entry, resp *response, claims Claims, aud, jwt st
 		}
 		expiry := m.expiry(ok.Expires, resp.header)
 		l.WithField("expires_in", expiry.Sub(m.now()).Round(time.Second)).Info("minted upload token")
-		return &credential.Token{
-			Value:  ok.Token,
-			Expiry: expiry,
-			Origin: "trusted publishing (" + m.provider.Name() + ")",
-		}, nil
+		return credential.NewToken(ok.Token, "trusted publishing ("+m.provider.Name()+")", expiry), nil
 	}
 	var refused struct {
 		Message string    `json:"message"`

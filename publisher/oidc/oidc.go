@@ -47,7 +47,10 @@ import (
 
 	"github.com/caarlos0/log"
 
+	settings "github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
 // Mode is the trusted publishing mode.
@@ -55,30 +58,17 @@ type Mode string
 
 // Trusted publishing modes.
 const (
-	Auto   Mode = "auto"   // OIDC when no API token is given and an ambient identity exists
-	Always Mode = "always" // OIDC only; fail clearly without an ambient identity
-	Never  Mode = "never"  // API token only
+	Auto   Mode = settings.TrustedPublishingAuto   // OIDC when no API token is given and an ambient identity exists
+	Always Mode = settings.TrustedPublishingAlways // OIDC only; fail clearly without an ambient identity
+	Never  Mode = settings.TrustedPublishingNever  // API token only
 )
 
-// ParseMode parses a --trusted-publishing value; "" is Auto. uv's spelling
-// "automatic" is accepted too.
-func ParseMode(s string) (Mode, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto", "automatic":
-		return Auto, nil
-	case "always":
-		return Always, nil
-	case "never":
-		return Never, nil
-	}
-	return "", fmt.Errorf("invalid trusted publishing mode %q: use auto, always or never", s)
-}
-
-// DefaultTokenEnv is the environment variable read for an API token.
-const DefaultTokenEnv = "PYPI_API_TOKEN"
+// DefaultTokenEnv is the environment variable read for an API token (the
+// settings' default, settings.DefaultTokenEnv).
+const DefaultTokenEnv = settings.DefaultTokenEnv
 
 // DefaultRepositoryURL is PyPI's upload endpoint.
-const DefaultRepositoryURL = "https://upload.pypi.org/legacy/"
+const DefaultRepositoryURL = settings.DefaultRepositoryURL
 
 // Options for NewSource.
 type Options struct {
@@ -150,11 +140,14 @@ func (o Options) config() (*config, error) {
 	if c.tokenEnv == "" {
 		c.tokenEnv = DefaultTokenEnv
 	}
-	mode, err := ParseMode(string(o.Mode))
-	if err != nil {
-		return nil, err
+	switch o.Mode {
+	case "":
+		c.mode = Auto
+	case Auto, Always, Never:
+		c.mode = o.Mode
+	default:
+		return nil, fmt.Errorf("invalid trusted publishing mode %q: use auto, always or never", o.Mode)
 	}
-	c.mode = mode
 	c.log = o.Log
 	if c.log == nil {
 		c.log = log.New(io.Discard)
@@ -193,8 +186,9 @@ func (o Options) config() (*config, error) {
 		wait = DefaultRetryWait
 	}
 	web, md := newClients(o.HTTPClient)
-	c.web = &requester{client: web, timeout: timeout, retries: retries, wait: wait, sleep: sleepCtx}
-	c.md = &requester{client: md, timeout: timeout, retries: retries, wait: wait, sleep: sleepCtx}
+	policy := retry.Policy{Attempts: retries + 1, Delay: wait, MaxDelay: maxRetryWait}
+	c.web = &requester{client: web, timeout: timeout, policy: policy, sleep: retry.Sleep}
+	c.md = &requester{client: md, timeout: timeout, policy: policy, sleep: retry.Sleep}
 	return c, nil
 }
 
@@ -252,7 +246,7 @@ func NewSource(opts Options) (credential.Source, error) {
 		}
 		return nil, noCredentialsError(ix, c.tokenEnv)
 	}
-	if !secureURL(c.repo) {
+	if !endpoint.Secure(c.repo) {
 		return nil, &Error{
 			Problem: ProblemInsecureURL,
 			Summary: fmt.Sprintf("refusing trusted publishing over plain http to %s: the identity token and the minted upload token would travel unencrypted", c.repo.Host),

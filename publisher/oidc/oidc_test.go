@@ -53,18 +53,9 @@ func mustContain(t *testing.T, what, s string, parts ...string) {
 	}
 }
 
-func TestParseMode(t *testing.T) {
-	for in, want := range map[string]oidc.Mode{"": oidc.Auto, "auto": oidc.Auto, "automatic": oidc.Auto, "ALWAYS": oidc.Always, "never": oidc.Never} {
-		got, err := oidc.ParseMode(in)
-		if err != nil || got != want {
-			t.Errorf("ParseMode(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := oidc.ParseMode("sometimes"); err == nil || !strings.Contains(err.Error(), "use auto, always or never") {
-		t.Errorf("ParseMode(sometimes) error = %v", err)
-	}
-	if _, err := oidc.NewSource(oidc.Options{Mode: "sometimes", Getenv: envFunc(nil)}); err == nil {
-		t.Error("NewSource accepted an invalid mode")
+func TestInvalidMode(t *testing.T) {
+	if _, err := oidc.NewSource(oidc.Options{Mode: "sometimes", Getenv: envFunc(nil)}); err == nil || !strings.Contains(err.Error(), "use auto, always or never") {
+		t.Errorf("NewSource accepted an invalid mode: %v", err)
 	}
 }
 
@@ -82,7 +73,7 @@ func TestAPIToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok, err := src.Token(context.Background())
-		if err != nil || tok.Value != apiToken || tok.Origin != "PYPI_API_TOKEN" || !tok.Expiry.IsZero() {
+		if err != nil || tok.Secret() != apiToken || tok.Origin != "PYPI_API_TOKEN" || !tok.Expiry.IsZero() {
 			t.Fatalf("Token() = %v, %v", tok, err)
 		}
 		if ts.requestCount() != 0 {
@@ -104,7 +95,7 @@ func TestAPIToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tok, _ := src.Token(context.Background()); tok.Value != apiToken || tok.Origin != "TESTPYPI_TOKEN" {
+		if tok, _ := src.Token(context.Background()); tok.Secret() != apiToken || tok.Origin != "TESTPYPI_TOKEN" {
 			t.Fatalf("Token() = %v", tok)
 		}
 	})
@@ -135,7 +126,7 @@ func TestAPIToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok, err := src.Token(context.Background())
-		if err != nil || !strings.HasPrefix(tok.Value, "pypi-minted-") {
+		if err != nil || !strings.HasPrefix(tok.Secret(), "pypi-minted-") {
 			t.Fatalf("Token() = %v, %v", tok, err)
 		}
 		mustContain(t, "log", c.log.String(), "not using the API token")
@@ -160,7 +151,7 @@ func TestGitHubHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ix.valid(tok.Value) {
+	if !ix.valid(tok.Secret()) {
 		t.Fatal("the index does not know the minted token")
 	}
 	if tok.Origin != "trusted publishing (GitHub Actions)" {
@@ -171,7 +162,7 @@ func TestGitHubHappyPath(t *testing.T) {
 	}
 	// The token is reused, not minted again.
 	tok2, err := src.Token(context.Background())
-	if err != nil || tok2.Value != tok.Value {
+	if err != nil || tok2.Secret() != tok.Secret() {
 		t.Fatalf("second Token() = %v, %v: want the cached token", tok2, err)
 	}
 	if _, mints, _ := ix.stats(); mints != 1 {
@@ -181,7 +172,7 @@ func TestGitHubHappyPath(t *testing.T) {
 		t.Errorf("identity tokens requested for %v, want [pypi] (discovered)", got)
 	}
 	out := c.stdout.String()
-	if out != "::add-mask::"+tok.Value+"\n" {
+	if out != "::add-mask::"+tok.Secret()+"\n" {
 		t.Errorf("stdout = %q, want only the ::add-mask:: line", out)
 	}
 	logs := c.log.String()
@@ -189,7 +180,7 @@ func TestGitHubHappyPath(t *testing.T) {
 		"provider", "GitHub Actions", "audience", "pypi", "minted upload token", "expires_in",
 		"repository", "octo/demo")
 	secrets.Scan(t, map[string]string{"log": logs, "stdout": out},
-		append(ts.issuedTokens(), ts.requestToken, tok.Value)...)
+		append(ts.issuedTokens(), ts.requestToken, tok.Secret())...)
 }
 
 func TestAudienceOptionSkipsDiscovery(t *testing.T) {
@@ -551,7 +542,7 @@ func TestRetriesUseFreshIdentityTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ix.valid(tok.Value) {
+	if !ix.valid(tok.Secret()) {
 		t.Fatal("token not valid")
 	}
 	_, mints, reused := ix.stats()
@@ -562,7 +553,7 @@ func TestRetriesUseFreshIdentityTokens(t *testing.T) {
 		t.Errorf("identity tokens issued = %d, want 3 (one per mint attempt)", n)
 	}
 	mustContain(t, "log", c.log.String(), "retrying with a new identity token")
-	secrets.Scan(t, map[string]string{"log": c.log.String()}, append(ts.issuedTokens(), ts.requestToken, tok.Value)...)
+	secrets.Scan(t, map[string]string{"log": c.log.String()}, append(ts.issuedTokens(), ts.requestToken, tok.Secret())...)
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
@@ -655,7 +646,7 @@ func TestConcurrentCallersShareOneMint(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			toks[i] = tok.Value
+			toks[i] = tok.Secret()
 		}()
 	}
 	wg.Wait()
@@ -699,7 +690,7 @@ func TestShortLivedTokens(t *testing.T) {
 					return
 				}
 				time.Sleep(1200 * time.Millisecond) // the upload
-				if !ix.valid(tok.Value) {           // the index checks the token at the end
+				if !ix.valid(tok.Secret()) {        // the index checks the token at the end
 					mu.Lock()
 					expired++
 					mu.Unlock()
@@ -744,19 +735,19 @@ func TestInvalidateMintsAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok2.Value == tok1.Value {
+	if tok2.Secret() == tok1.Secret() {
 		t.Fatal("Invalidate did not cause a new mint")
 	}
 	// Invalidating the old token again changes nothing.
 	src.(credential.Invalidator).Invalidate(tok1)
-	if tok3, _ := src.Token(context.Background()); tok3.Value != tok2.Value {
+	if tok3, _ := src.Token(context.Background()); tok3.Secret() != tok2.Secret() {
 		t.Error("invalidating an old token dropped the current one")
 	}
 	// Wrapping in another Reuse (as an uploader might) still re-mints.
 	outer := credential.NewReuse(src, 0)
 	tok4, _ := outer.Token(context.Background())
 	outer.Invalidate(tok4)
-	if tok5, _ := outer.Token(context.Background()); tok5.Value == tok4.Value {
+	if tok5, _ := outer.Token(context.Background()); tok5.Secret() == tok4.Secret() {
 		t.Error("a double-wrapped source kept the invalidated token")
 	}
 	if _, _, reused := ix.stats(); len(reused) != 0 {

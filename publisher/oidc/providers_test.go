@@ -42,7 +42,7 @@ func TestGitLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ix.valid(tok.Value) || tok.Origin != "trusted publishing (GitLab CI/CD)" {
+		if !ix.valid(tok.Secret()) || tok.Origin != "trusted publishing (GitLab CI/CD)" {
 			t.Fatalf("token %v not valid", tok)
 		}
 		if c.stdout.String() != "" {
@@ -62,7 +62,7 @@ func TestGitLab(t *testing.T) {
 		if _, _, reused := ix.stats(); len(reused) != 0 {
 			t.Error("the GitLab ID token was sent twice")
 		}
-		secrets.Scan(t, map[string]string{"log": c.log.String(), "error": err.Error()}, jwt, tok.Value)
+		secrets.Scan(t, map[string]string{"log": c.log.String(), "error": err.Error()}, jwt, tok.Secret())
 	})
 
 	t.Run("no ID token for the audience", func(t *testing.T) {
@@ -175,14 +175,14 @@ func TestGoogle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ix.valid(tok.Value) || tok.Origin != "trusted publishing (Google Cloud)" {
+		if !ix.valid(tok.Secret()) || tok.Origin != "trusted publishing (Google Cloud)" {
 			t.Fatalf("token %v", tok)
 		}
 		if md.requests != 2 {
 			t.Errorf("metadata requests = %d, want 2 (a 503 retried)", md.requests)
 		}
 		mustContain(t, "log", c.log.String(), "provider", "Google Cloud", "GCE_METADATA_HOST is set")
-		secrets.Scan(t, map[string]string{"log": c.log.String()}, append(md.issued, tok.Value)...)
+		secrets.Scan(t, map[string]string{"log": c.log.String()}, append(md.issued, tok.Secret())...)
 	})
 
 	t.Run("DMI product name", func(t *testing.T) {

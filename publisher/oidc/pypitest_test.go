@@ -61,7 +61,7 @@ func TestPyPITestGitHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(tok.Value, "pypi-") {
+	if !strings.HasPrefix(tok.Secret(), "pypi-") {
 		t.Errorf("minted token does not look like a PyPI token")
 	}
 	st := srv.OIDCStats()
@@ -69,11 +69,11 @@ func TestPyPITestGitHub(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 	checkSingleUse(t, srv)
-	if got := c.stdout.String(); got != "::add-mask::"+tok.Value+"\n" {
+	if got := c.stdout.String(); got != "::add-mask::"+tok.Secret()+"\n" {
 		t.Errorf("stdout = %q", got)
 	}
 	mustContain(t, "log", c.log.String(), "minting token via trusted publishing", "octo-org/demo", "environment", "pypi")
-	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, srv.Issuer.RequestToken, tok.Value)
+	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, srv.Issuer.RequestToken, tok.Secret())
 }
 
 func TestPyPITestRefusalShowsClaims(t *testing.T) {
@@ -126,13 +126,13 @@ func TestPyPITestShortLivedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok2.Value == tok1.Value {
+	if tok2.Secret() == tok1.Secret() {
 		t.Fatal("an almost expired token was handed out again")
 	}
 	// The index refused tok2 as expired: Invalidate and mint once more.
 	src.(credential.Invalidator).Invalidate(tok2)
 	tok3, err := src.Token(context.Background())
-	if err != nil || tok3.Value == tok2.Value {
+	if err != nil || tok3.Secret() == tok2.Secret() {
 		t.Fatalf("after Invalidate: %v, %v", tok3, err)
 	}
 	st := srv.OIDCStats()
@@ -140,7 +140,7 @@ func TestPyPITestShortLivedTokens(t *testing.T) {
 		t.Errorf("minted %d tokens from %d identity tokens, want 3 and 3", st.Minted, srv.Issuer.Stats().TokenRequests)
 	}
 	checkSingleUse(t, srv)
-	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, srv.Issuer.RequestToken, tok1.Value, tok2.Value, tok3.Value)
+	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, srv.Issuer.RequestToken, tok1.Secret(), tok2.Secret(), tok3.Secret())
 }
 
 func TestPyPITestRetries(t *testing.T) {
@@ -193,7 +193,7 @@ func TestPyPITestGitLab(t *testing.T) {
 		t.Errorf("re-mint with the job's only ID token: %v", err)
 	}
 	checkSingleUse(t, srv)
-	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, env["PYPI_ID_TOKEN"], tok.Value)
+	secrets.Scan(t, map[string]string{"log": c.log.String(), "stdout": c.stdout.String()}, env["PYPI_ID_TOKEN"], tok.Secret())
 }
 
 func TestPyPITestAudience(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
 )
 
@@ -48,7 +49,7 @@ func TestPyPITestUploadWithMintedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := upload.New(upload.Options{RepositoryURL: srv.RepositoryURL, Credentials: src, Log: c.logger, Retry: upload.RetryPolicy{Delay: time.Millisecond}})
+	p, err := upload.New(upload.Options{RepositoryURL: srv.RepositoryURL, Credentials: src, Log: c.logger, Retry: retry.Policy{Delay: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestPyPITestUploadWithMintedToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, c.log.String())
 	}
-	if s := rep.Summary(); s.Uploaded != 2 {
+	if s := rep.Count(upload.StatusUploaded); s != 2 {
 		t.Fatalf("summary = %+v", s)
 	}
 	if n := len(srv.Files()); n != 2 {
@@ -96,7 +97,7 @@ func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := upload.New(upload.Options{RepositoryURL: srv.RepositoryURL, Credentials: src, Log: c.logger, Concurrency: 2, Retry: upload.RetryPolicy{Delay: time.Millisecond}})
+	p, err := upload.New(upload.Options{RepositoryURL: srv.RepositoryURL, Credentials: src, Log: c.logger, Concurrency: 2, Retry: retry.Policy{Delay: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestPyPITestLongUploadsOutliveTokens(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v\n%s", err, c.log.String())
 	}
-	if s := rep.Summary(); s.Uploaded != 6 {
+	if s := rep.Count(upload.StatusUploaded); s != 6 {
 		t.Fatalf("summary = %+v", s)
 	}
 	st := srv.OIDCStats()

@@ -259,7 +259,7 @@ func (f *fakeIndex) list(name, version string) []stored {
 	defer f.mu.Unlock()
 	var out []stored
 	for _, s := range f.files {
-		if NormalizeName(s.name) == NormalizeName(name) && (version == "" || s.version == version) {
+		if dist.NormalizeName(s.name) == dist.NormalizeName(name) && (version == "" || s.version == version) {
 			out = append(out, s)
 		}
 	}
@@ -338,7 +338,7 @@ func (s *rotatingSource) Token(context.Context) (*credential.Token, error) {
 		if s.next >= len(s.values) {
 			return nil, errors.New("no more tokens")
 		}
-		s.cur = &credential.Token{Value: s.values[s.next], Origin: "test"}
+		s.cur = credential.NewToken(s.values[s.next], "test", time.Time{})
 		s.next++
 	}
 	return s.cur, nil
@@ -347,7 +347,7 @@ func (s *rotatingSource) Token(context.Context) (*credential.Token, error) {
 func (s *rotatingSource) Invalidate(t *credential.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur != nil && t.Value == s.cur.Value {
+	if s.cur != nil && t.Secret() == s.cur.Secret() {
 		s.cur = nil
 		s.invalidated++
 	}

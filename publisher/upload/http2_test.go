@@ -67,10 +67,10 @@ func TestHTTP2(t *testing.T) {
 	if protos.Load() != 2 || lengths.Load() != 2 {
 		t.Fatalf("%d HTTP/2 requests, %d with a Content-Length, of 2", protos.Load(), lengths.Load())
 	}
-	if rep.Files[0].Status != StatusUploaded {
-		t.Errorf("wheel: %+v", rep.Files[0])
+	if rep[0].Status != StatusUploaded {
+		t.Errorf("wheel: %+v", rep[0])
 	}
-	if got := rep.Files[1].Error; !strings.HasSuffix(got, ": 400 Only one sdist may be uploaded per release.") {
+	if got := rep[1].ErrorText(); !strings.HasSuffix(got, ": 400 Only one sdist may be uploaded per release.") {
 		t.Errorf("sdist error %q", got)
 	}
 }

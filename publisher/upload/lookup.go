@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
 
 // Bounds on what reading the index may cost.
@@ -48,7 +50,7 @@ var errUnreadable = errors.New("the index has no readable JSON or simple API")
 // from the JSON API alone does not tell a missing release from an index
 // without a JSON API.
 func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listing, error) {
-	norm := NormalizeName(name)
+	norm := dist.NormalizeName(name)
 	if p.check != nil {
 		u := dirURL(p.check, norm)
 		l, found, err := p.readSimple(ctx, u)

@@ -11,3 +11,16 @@ import (
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
+
+// summary counts results the way the report does: a file that was never
+// sent counts as failed.
+type summary struct{ Uploaded, Skipped, Failed, WouldUpload int }
+
+func summarize(rs Results) summary {
+	return summary{
+		Uploaded:    rs.Count(StatusUploaded),
+		Skipped:     rs.Count(StatusSkipped),
+		Failed:      rs.Count(StatusFailed) + rs.Count(StatusNotAttempted),
+		WouldUpload: rs.Count(StatusWouldUpload),
+	}
+}

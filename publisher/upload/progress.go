@@ -2,6 +2,7 @@ package upload
 
 import (
 	"fmt"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -125,7 +126,7 @@ func (p *progress) drawLocked() {
 	elapsed := time.Since(p.start).Seconds()
 	rate := ""
 	if elapsed > 0.5 {
-		rate = fmt.Sprintf(" %s/s", HumanSize(int64(float64(p.moved.Load())/elapsed)))
+		rate = fmt.Sprintf(" %s/s", bytesize.Format(int64(float64(p.moved.Load())/elapsed)))
 	}
 	plural := ""
 	if p.files > 1 {
@@ -133,10 +134,10 @@ func (p *progress) drawLocked() {
 	}
 	if sent == p.total {
 		// The index hashes and stores a file before it answers.
-		fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s sent, waiting for the index to store it", p.files, plural, HumanSize(p.total))
+		fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s sent, waiting for the index to store it", p.files, plural, bytesize.Format(p.total))
 	} else {
 		fmt.Fprintf(p.w, "\r\033[K    uploading %d large file%s: %s of %s (%d%%)%s",
-			p.files, plural, HumanSize(sent), HumanSize(p.total), sent*100/p.total, rate)
+			p.files, plural, bytesize.Format(sent), bytesize.Format(p.total), sent*100/p.total, rate)
 	}
 	p.shown = true
 }

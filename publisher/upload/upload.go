@@ -17,19 +17,22 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/caarlos0/log"
-	"github.com/hashicorp/go-multierror"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 
+	"github.com/caarlos0/log"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
 // Defaults for Options.
 const (
-	DefaultConcurrency     = 4
-	DefaultStallTimeout    = 2 * time.Minute
-	DefaultResponseTimeout = 10 * time.Minute
-	DefaultRepositoryURL   = "https://upload.pypi.org/legacy/"
+	// DefaultStallTimeout aborts, and retries, an attempt that sent nothing
+	// for this long.
+	DefaultStallTimeout = 2 * time.Minute
 )
 
 // Options configure a Publisher.
@@ -49,10 +52,11 @@ type Options struct {
 	// Without it, a file the index says exists is still compared by hash,
 	// so identical files never fail a re-run on indexes that reject them.
 	SkipExisting bool
-	// Concurrency bounds the uploads in flight (DefaultConcurrency when 0).
+	// Concurrency bounds the uploads in flight (config.DefaultConcurrency when 0).
 	Concurrency int
-	// Retry bounds retries of transient failures (zero fields: DefaultRetryPolicy).
-	Retry RetryPolicy
+	// Retry bounds retries of transient failures (zero fields: the
+	// settings' defaults, config.DefaultRetry*).
+	Retry retry.Policy
 	// FailFast starts no new upload after the first failure.
 	FailFast bool
 	// DryRun sends no upload: it reads the index (without credentials) and
@@ -63,7 +67,7 @@ type Options struct {
 	StallTimeout time.Duration
 	// ResponseTimeout bounds the wait for the index's answer once the body
 	// was sent: the index hashes and stores the file first
-	// (DefaultResponseTimeout when 0).
+	// (config.DefaultTimeout when 0).
 	ResponseTimeout time.Duration
 	// Log receives progress (caarlos0/log; log.Log when nil). It never
 	// receives a secret.
@@ -82,7 +86,7 @@ type Options struct {
 // called more than once, also concurrently; each call reads the index anew.
 type Publisher struct {
 	opts      Options
-	retry     RetryPolicy
+	retry     retry.Policy
 	repo      *url.URL // where files are POSTed; the only host that sees credentials
 	index     *url.URL // read APIs and project pages
 	check     *url.URL // optional simple index
@@ -112,22 +116,22 @@ type cachedListing struct {
 // other than loopback is refused here, before any request.
 func New(opts Options) (*Publisher, error) {
 	if opts.RepositoryURL == "" {
-		opts.RepositoryURL = DefaultRepositoryURL
+		opts.RepositoryURL = config.DefaultRepositoryURL
 	}
-	repo, err := ParseIndexURL(opts.RepositoryURL)
+	repo, err := endpoint.Parse(opts.RepositoryURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("repository URL %w", err)
 	}
 	p := &Publisher{
 		opts:      opts,
-		retry:     opts.Retry.withDefaults(),
+		retry:     retryPolicy(opts.Retry),
 		repo:      repo,
-		index:     IndexURL(repo),
+		index:     endpoint.IndexURL(repo),
 		log:       opts.Log,
 		userAgent: opts.UserAgent,
 	}
 	if opts.CheckURL != "" {
-		if p.check, err = ParseIndexURL(opts.CheckURL); err != nil {
+		if p.check, err = endpoint.Parse(opts.CheckURL); err != nil {
 			return nil, fmt.Errorf("check URL: %w", err)
 		}
 	}
@@ -135,13 +139,13 @@ func New(opts Options) (*Publisher, error) {
 		return nil, errors.New("no credentials: set PYPI_API_TOKEN or use trusted publishing")
 	}
 	if p.opts.Concurrency <= 0 {
-		p.opts.Concurrency = DefaultConcurrency
+		p.opts.Concurrency = config.DefaultConcurrency
 	}
 	if p.opts.StallTimeout <= 0 {
 		p.opts.StallTimeout = DefaultStallTimeout
 	}
 	if p.opts.ResponseTimeout <= 0 {
-		p.opts.ResponseTimeout = DefaultResponseTimeout
+		p.opts.ResponseTimeout = config.DefaultTimeout
 	}
 	if p.log == nil {
 		p.log = log.Log
@@ -167,7 +171,7 @@ func New(opts Options) (*Publisher, error) {
 			if len(via) >= 10 {
 				return errors.New("stopped after 10 redirects")
 			}
-			if req.URL.Scheme != "https" && !IsLoopback(req.URL.Hostname()) {
+			if !endpoint.Secure(req.URL) {
 				return fmt.Errorf("refusing a redirect to plain http: %s", req.URL)
 			}
 			return nil
@@ -204,12 +208,13 @@ func (p *Publisher) RepositoryURL() string { return p.repo.String() }
 // IndexURL is the base of the index's read APIs and project pages.
 func (p *Publisher) IndexURL() string { return p.index.String() }
 
-// Upload uploads dists (verified by dist.Check) and reports on every file.
-// Wheels go before sdists; the first file of each release goes alone, so the
-// index creates the release once, then the rest run concurrently. A failed
-// file does not stop the others unless FailFast. The error, when not nil,
-// aggregates every failure; the report is always returned.
-func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*Report, error) {
+// Upload uploads dists (verified by dist.Check) and reports on every file,
+// in upload order. Wheels go before sdists; the first file of each release
+// goes alone, so the index creates the release once, then the rest run
+// concurrently. A failed file does not stop the others unless FailFast. The
+// error, when not nil, aggregates every failure (each keeps its type); the
+// results are always returned.
+func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (Results, error) {
 	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}}
 	defer p.progress.close()
 	if pub.opts.Transport == nil {
@@ -217,21 +222,13 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*
 		// not outlive it (a plugin may run many releases in one process).
 		defer pub.upload.CloseIdleConnections()
 	}
-	start := time.Now()
-	rep := &Report{
-		RepositoryURL: p.repo.String(),
-		IndexURL:      p.index.String(),
-		DryRun:        p.opts.DryRun,
-	}
 	if len(dists) == 0 {
-		rep.Duration = time.Since(start)
-		return rep, nil
+		return nil, nil
 	}
 	order := uploadOrder(dists)
-	rep.Releases = releases(order, p.index)
 	leaders, followers := schedule(order)
 
-	results := make([]Result, len(order))
+	results := make(Results, len(order))
 	var stop atomic.Pointer[string] // why new uploads stopped
 	work := make(chan int, len(order))
 	fin := make(chan int, len(order))
@@ -243,14 +240,15 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*
 			for i := range work {
 				switch {
 				case stop.Load() != nil:
-					results[i] = notAttempted(order[i], p.index, *stop.Load())
+					results[i] = notAttempted(order[i], *stop.Load())
 				case ctx.Err() != nil:
-					results[i] = notAttempted(order[i], p.index, "interrupted")
+					results[i] = notAttempted(order[i], "interrupted")
 				default:
-					r, fatal := p.uploadOne(ctx, order[i])
+					r := p.uploadOne(ctx, order[i])
 					results[i] = r
-					if fatal != "" {
-						stop.CompareAndSwap(nil, &fatal)
+					var rs *runStopper
+					if errors.As(r.Err, &rs) {
+						stop.CompareAndSwap(nil, &rs.reason)
 					} else if r.Status == StatusFailed && p.opts.FailFast {
 						reason := "stopped after the first failure (fail-fast)"
 						stop.CompareAndSwap(nil, &reason)
@@ -272,11 +270,19 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (*
 	}
 	close(work)
 	wg.Wait()
-
-	rep.Files = results
-	rep.Duration = time.Since(start)
-	return rep, failures(results)
+	return results, results.failures()
 }
+
+// runStopper is a failure every other file would meet the same way (no
+// upload credentials): no new upload starts after it, and the files left
+// say why.
+type runStopper struct {
+	err    error
+	reason string
+}
+
+func (e *runStopper) Error() string { return e.err.Error() }
+func (e *runStopper) Unwrap() error { return e.err }
 
 // uploadOrder is wheels first, then sdists (as uv does: an installer that
 // sees the release early should find a wheel), each in the order given.
@@ -290,7 +296,7 @@ func uploadOrder(dists []*dist.Distribution) []*dist.Distribution {
 
 // releaseKey identifies a release: normalized name and version.
 func releaseKey(d *dist.Distribution) string {
-	return NormalizeName(d.Metadata.Name()) + "\x00" + d.Metadata.Version()
+	return dist.NormalizeName(d.Metadata.Name()) + "\x00" + d.Metadata.Version()
 }
 
 // schedule picks the first file of each release (sent alone) and, for each,
@@ -310,72 +316,17 @@ func schedule(order []*dist.Distribution) (leaders []int, followers map[int][]in
 	return leaders, followers
 }
 
-func releases(order []*dist.Distribution, index *url.URL) []Release {
-	var rs []Release
-	seen := map[string]bool{}
-	for _, d := range order {
-		if k := releaseKey(d); !seen[k] {
-			seen[k] = true
-			rs = append(rs, Release{Name: d.Metadata.Name(), Version: d.Metadata.Version(), URL: ProjectURL(index, d.Metadata.Name(), d.Metadata.Version())})
-		}
-	}
-	return rs
-}
-
-func newResult(d *dist.Distribution, index *url.URL) Result {
-	return Result{
-		File:       d.Path,
-		Filename:   d.Filename,
-		Name:       d.Metadata.Name(),
-		Version:    d.Metadata.Version(),
-		Type:       d.Type,
-		Size:       d.Size,
-		SHA256:     d.Digests.SHA256,
-		BLAKE2b256: d.Digests.BLAKE2b256,
-		URL:        ProjectURL(index, d.Metadata.Name(), d.Metadata.Version()),
-	}
-}
-
-// notAttemptedPrefix starts the error of a file that was never sent.
-const notAttemptedPrefix = "not attempted: "
-
-func notAttempted(d *dist.Distribution, index *url.URL, why string) Result {
-	r := newResult(d, index)
-	r.Status = StatusFailed
-	r.Error = d.Path + ": " + notAttemptedPrefix + why
-	return r
-}
-
-// failures aggregates the failed files: every real failure, then one line
-// for the files that were not attempted.
-func failures(results []Result) error {
-	var errs *multierror.Error
-	skipped := 0
-	var why string
-	for _, r := range results {
-		if r.Status != StatusFailed {
-			continue
-		}
-		if _, reason, ok := strings.Cut(r.Error, ": "+notAttemptedPrefix); ok {
-			skipped++
-			why = reason
-			continue
-		}
-		errs = multierror.Append(errs, errors.New(r.Error))
-	}
-	if skipped > 0 {
-		errs = multierror.Append(errs, fmt.Errorf("%d more file(s) not attempted: %s", skipped, why))
-	}
-	return errs.ErrorOrNil()
+func notAttempted(d *dist.Distribution, why string) Result {
+	return Result{Dist: d, Status: StatusNotAttempted, Err: &NotAttemptedError{File: d.Path, Reason: why}}
 }
 
 // logResult prints one line per file as it completes.
 func (p *run) logResult(r Result) {
 	p.progress.pause(func() {
-		e := p.log.WithField("file", r.Filename)
+		e := p.log.WithField("file", r.Dist.Filename)
 		switch r.Status {
 		case StatusUploaded:
-			e = e.WithField("size", HumanSize(r.Size)).WithField("took", r.Duration.Round(time.Millisecond))
+			e = e.WithField("size", bytesize.Format(r.Dist.Size)).WithField("took", r.Duration.Round(time.Millisecond))
 			if r.Attempts > 1 {
 				e = e.WithField("attempts", r.Attempts)
 			}
@@ -386,13 +337,13 @@ func (p *run) logResult(r Result) {
 		case StatusSkipped:
 			e.WithField("reason", r.Reason).Info("skipped")
 		case StatusWouldUpload:
-			e = e.WithField("size", HumanSize(r.Size))
+			e = e.WithField("size", bytesize.Format(r.Dist.Size))
 			if r.Reason != "" {
 				e = e.WithField("note", r.Reason)
 			}
 			e.Info("would upload")
 		default:
-			e.WithField("error", strings.TrimPrefix(r.Error, r.File+": ")).Error("failed")
+			e.WithField("error", strings.TrimPrefix(r.ErrorText(), r.Dist.Path+": ")).Error("failed")
 		}
 	})
 }
@@ -455,15 +406,15 @@ const (
 )
 
 // uploadOne runs the whole life of one file: the existing-file check, the
-// attempts and their retries. fatal is not empty when the failure stops the
-// run (no credentials), as every other file would fail the same way.
-func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, fatal string) {
+// attempts and their retries. A failure every other file would meet the
+// same way (no credentials) is a *runStopper.
+func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) {
 	start := time.Now()
-	res = newResult(d, p.index)
+	res = Result{Dist: d}
 	defer func() { res.Duration = time.Since(start) }()
-	fail := func(err error) (Result, string) {
-		res.Status, res.Error = StatusFailed, err.Error()
-		return res, ""
+	fail := func(err error) Result {
+		res.Status, res.Err = StatusFailed, err
+		return res
 	}
 
 	if p.opts.SkipExisting || p.opts.DryRun {
@@ -471,7 +422,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 		switch st {
 		case identical:
 			res.Status, res.Reason = StatusSkipped, reasonIdentical
-			return res, ""
+			return res
 		case different:
 			return fail(p.conflictError(d, rf, src))
 		case unknown:
@@ -480,7 +431,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 	}
 	if p.opts.DryRun {
 		res.Status = StatusWouldUpload
-		return res, ""
+		return res
 	}
 
 	f, err := newForm(d)
@@ -498,8 +449,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 			if ctx.Err() != nil {
 				return fail(fmt.Errorf("%s: interrupted: %w", d.Path, context.Cause(ctx)))
 			}
-			r, _ := fail(fmt.Errorf("%s: no upload credentials: %w", d.Path, err))
-			return r, "no upload credentials (see the first error)"
+			return fail(&runStopper{err: fmt.Errorf("%s: no upload credentials: %w", d.Path, err), reason: "no upload credentials (see the first error)"})
 		}
 		p.credOnce.Do(func() { p.log.WithField("source", tok.Origin).Debug("using credentials") })
 		tries++
@@ -525,7 +475,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 			lastErr = fmt.Errorf("uploading to %s: %w", p.repo, err)
 		case ans.code >= 200 && ans.code < 300:
 			res.Status = StatusUploaded
-			return res, ""
+			return res
 		case ans.code >= 300 && ans.code < 400:
 			return fail(fmt.Errorf("%s: %w", d.Path, p.redirectError(ans)))
 		case ans.code == http.StatusForbidden && strings.Contains(strings.ToLower(ans.text()), "token is expired") && !reauthed:
@@ -541,18 +491,16 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 			continue
 		case alreadyExists(ans):
 			return p.afterExists(ctx, d, ans, tries, res)
-		case retryableStatus(ans.code):
+		case retry.RetryableStatus(ans.code):
 			lastErr = fmt.Errorf("%s answered %s", p.repo, ans.status)
-			if ra, ok := retryAfter(ans.header, time.Now()); ok {
-				wait = min(ra, p.retry.MaxDelay)
-			}
+			wait = p.retry.Wait(tries, ans.header, time.Now())
 		default:
 			return fail(fmt.Errorf("%s: upload refused by %s: %s", d.Path, p.repo, ans.status))
 		}
 
 		// A transient failure: wait and try again, within the policy.
 		if wait == 0 {
-			wait = p.retry.backoff(tries)
+			wait = p.retry.Backoff(tries)
 		}
 		if tries >= p.retry.Attempts {
 			return p.gaveUp(ctx, d, res, fmt.Errorf("%s: gave up after %d attempts: %w", d.Path, res.Attempts, lastErr))
@@ -579,20 +527,20 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result, 
 // attempt stored it after all: its answer was lost on the way back (a 5xx
 // from a proxy, a reset after the body). Reporting such a file as failed
 // would be wrong, and a re-run would then skip it.
-func (p *run) gaveUp(ctx context.Context, d *dist.Distribution, res Result, err error) (Result, string) {
+func (p *run) gaveUp(ctx context.Context, d *dist.Distribution, res Result, err error) Result {
 	if st, _, _, _ := p.lookup(ctx, d, false); st == identical {
 		res.Status, res.Reason = StatusUploaded, noteLanded
-		return res, ""
+		return res
 	}
-	res.Status, res.Error = StatusFailed, err.Error()
-	return res, ""
+	res.Status, res.Err = StatusFailed, err
+	return res
 }
 
 // afterExists settles an "already exists" answer by reading the index:
 // identical content is success (skipped, or uploaded when an earlier attempt
 // of this run landed), different content is a clear failure. Text matching
 // decides only when the index cannot be read.
-func (p *run) afterExists(ctx context.Context, d *dist.Distribution, ans *answer, tries int, res Result) (Result, string) {
+func (p *run) afterExists(ctx context.Context, d *dist.Distribution, ans *answer, tries int, res Result) Result {
 	st, rf, src, err := p.lookup(ctx, d, false)
 	switch st {
 	case identical:
@@ -601,26 +549,26 @@ func (p *run) afterExists(ctx context.Context, d *dist.Distribution, ans *answer
 		} else {
 			res.Status, res.Reason = StatusSkipped, reasonIdentical
 		}
-		return res, ""
+		return res
 	case different:
-		res.Status, res.Error = StatusFailed, p.conflictError(d, rf, src).Error()
-		return res, ""
+		res.Status, res.Err = StatusFailed, p.conflictError(d, rf, src)
+		return res
 	case absent:
 		res.Status = StatusFailed
-		res.Error = fmt.Sprintf("%s: upload refused by %s: %s; the index does not list a file named %s (read from %s): "+
+		res.Err = fmt.Errorf("%s: upload refused by %s: %s; the index does not list a file named %s (read from %s): "+
 			"it may have been deleted, and PyPI never allows re-using a file name: bump the version and build again",
 			d.Path, p.repo, ans.status, d.Filename, src)
-		return res, ""
+		return res
 	}
 	if p.opts.SkipExisting {
 		p.log.WithField("file", d.Filename).WithError(err).Debug("could not compare with the index")
 		res.Status, res.Reason = StatusSkipped, reasonTextExists
-		return res, ""
+		return res
 	}
 	res.Status = StatusFailed
-	res.Error = fmt.Sprintf("%s: upload refused by %s: %s (could not read the index to compare hashes: %v; "+
+	res.Err = fmt.Errorf("%s: upload refused by %s: %s (could not read the index to compare hashes: %w; "+
 		"if this very file is already there, enable skip-existing)", d.Path, p.repo, ans.status, err)
-	return res, ""
+	return res
 }
 
 // answer is the index's reply to an upload.
@@ -690,7 +638,7 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 	req.Header.Set("Content-Type", f.contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", p.userAgent)
-	req.SetBasicAuth("__token__", tok.Value)
+	req.SetBasicAuth("__token__", tok.Secret())
 
 	// The watchdog cancels the attempt when the body stops moving; once the
 	// body is sent, ResponseTimeout bounds the wait.
@@ -741,11 +689,11 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 // Basic-auth form it was sent in (a proxy's error page may echo the
 // Authorization header).
 func redact(s string, tok *credential.Token) string {
-	if tok == nil || len(tok.Value) < 8 {
+	if tok == nil || len(tok.Secret()) < 8 {
 		return s
 	}
-	s = strings.ReplaceAll(s, tok.Value, "[redacted]")
-	basic := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte("__token__:"+tok.Value)), "=")
+	s = strings.ReplaceAll(s, tok.Secret(), "[redacted]")
+	basic := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte("__token__:"+tok.Secret())), "=")
 	return strings.ReplaceAll(s, basic, "[redacted]")
 }
 

@@ -3,9 +3,11 @@ package upload
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +29,7 @@ import (
 )
 
 // fastRetry keeps retry tests quick.
-var fastRetry = RetryPolicy{Attempts: 4, Delay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}
+var fastRetry = retry.Policy{Attempts: 4, Delay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}
 
 func newPublisher(t *testing.T, idx *fakeIndex, mod func(*Options)) (*Publisher, *bytes.Buffer) {
 	t.Helper()
@@ -52,7 +54,7 @@ func newPublisher(t *testing.T, idx *fakeIndex, mod func(*Options)) (*Publisher,
 func release(t *testing.T, name, version string, wheels int) []*dist.Distribution {
 	dir := t.TempDir()
 	var ds []*dist.Distribution
-	fn := strings.ReplaceAll(NormalizeName(name), "-", "_")
+	fn := strings.ReplaceAll(dist.NormalizeName(name), "-", "_")
 	// The sdist first: the uploader must still send wheels before it.
 	ds = append(ds, makeDist(t, dir, fn+"-"+version+".tar.gz", name, version, []byte("sdist of "+name+version)))
 	for i := range wheels {
@@ -70,7 +72,7 @@ func TestUploadStreamsEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := rep.Summary(); s.Uploaded != 3 || s.Failed != 0 {
+	if s := summarize(rep); s.Uploaded != 3 || s.Failed != 0 {
 		t.Fatalf("summary %+v", s)
 	}
 	if len(idx.files) != 3 {
@@ -102,10 +104,10 @@ func TestUploadStreamsEveryField(t *testing.T) {
 		}
 	}
 	// Results follow the upload order: wheels, then the sdist.
-	if rep.Files[len(rep.Files)-1].Type != dist.Sdist {
-		t.Errorf("sdist not last: %+v", rep.Files)
+	if rep[len(rep)-1].Dist.Type != dist.Sdist {
+		t.Errorf("sdist not last: %+v", rep)
 	}
-	if got := rep.Releases[0].URL; got != idx.srv.URL+"/project/demo-pkg/1.0/" {
+	if got := ProjectURL(p.index, rep[0].Dist.Metadata.Name(), "1.0"); got != idx.srv.URL+"/project/demo-pkg/1.0/" {
 		t.Errorf("release URL %s", got)
 	}
 }
@@ -209,7 +211,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 			if time.Since(start) > 5*time.Second {
 				t.Errorf("took %s: Retry-After not capped?", time.Since(start))
 			}
-			if r := rep.Files[0]; r.Status != StatusUploaded || r.Attempts != 3 {
+			if r := rep[0]; r.Status != StatusUploaded || r.Attempts != 3 {
 				t.Errorf("result %+v", r)
 			}
 			if len(idx.files) != 1 {
@@ -233,12 +235,12 @@ func TestGivesUpAfterAttempts(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	r := rep.Files[0]
+	r := rep[0]
 	if r.Status != StatusFailed || r.Attempts != fastRetry.Attempts || idx.posts.Load() != int64(fastRetry.Attempts) {
 		t.Fatalf("result %+v, posts %d", r, idx.posts.Load())
 	}
-	if !strings.Contains(r.Error, "gave up after 4 attempts") || !strings.Contains(r.Error, "502 upstream down") {
-		t.Errorf("error %q", r.Error)
+	if !strings.Contains(r.ErrorText(), "gave up after 4 attempts") || !strings.Contains(r.ErrorText(), "502 upstream down") {
+		t.Errorf("error %q", r.ErrorText())
 	}
 }
 
@@ -255,8 +257,8 @@ func TestNeverRetriesOther4xx(t *testing.T) {
 		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
 	}
 	want := ds[0].Path + ": upload refused by " + idx.repositoryURL() + ": 400 'dog' is invalid for 'version'. See https://packaging.python.org/specifications/core-metadata for more information."
-	if rep.Files[0].Error != want {
-		t.Errorf("error\n got %q\nwant %q", rep.Files[0].Error, want)
+	if rep[0].ErrorText() != want {
+		t.Errorf("error\n got %q\nwant %q", rep[0].ErrorText(), want)
 	}
 }
 
@@ -279,7 +281,7 @@ func TestLandedAttemptCountedOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := rep.Files[0]
+			r := rep[0]
 			if r.Status != StatusUploaded || r.Attempts != 2 {
 				t.Errorf("result %+v", r)
 			}
@@ -319,9 +321,9 @@ func TestSkipExisting(t *testing.T) {
 			if idx.posts.Load() != posts {
 				t.Errorf("re-run uploaded %d files", idx.posts.Load()-posts)
 			}
-			for _, r := range rep.Files {
+			for _, r := range rep {
 				if r.Status != StatusSkipped || r.Reason != reasonIdentical {
-					t.Errorf("%s: %s %q", r.Filename, r.Status, r.Reason)
+					t.Errorf("%s: %s %q", r.Dist.Filename, r.Status, r.Reason)
 				}
 			}
 			if !strings.Contains(logs.String(), "skipped") {
@@ -351,7 +353,7 @@ func TestDifferentContentUnderExistingName(t *testing.T) {
 			if err == nil {
 				t.Fatal("want an error")
 			}
-			msg := rep.Files[0].Error
+			msg := rep[0].ErrorText()
 			for _, want := range []string{changed.Path, "a different file named demo-1.0-py3-none-any.whl", changed.Digests.SHA256, old.Digests.SHA256, "never allows re-using a file name", "bump the version"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error lacks %q:\n%s", want, msg)
@@ -376,12 +378,12 @@ func TestAlreadyExistsWithoutReadableIndex(t *testing.T) {
 		}
 		p, _ = newPublisher(t, idx, func(o *Options) { o.SkipExisting = skip })
 		rep, err := p.Upload(context.Background(), ds)
-		r := rep.Files[0]
+		r := rep[0]
 		if skip {
 			if err != nil || r.Status != StatusSkipped || r.Reason != reasonTextExists {
 				t.Errorf("skip: err %v, result %+v", err, r)
 			}
-		} else if err == nil || !strings.Contains(r.Error, "409 File already exists") || !strings.Contains(r.Error, "skip-existing") {
+		} else if err == nil || !strings.Contains(r.ErrorText(), "409 File already exists") || !strings.Contains(r.ErrorText(), "skip-existing") {
 			t.Errorf("no skip: err %v, result %+v", err, r)
 		}
 	}
@@ -411,7 +413,7 @@ func TestRedirectIsNeverFollowed(t *testing.T) {
 	if otherHits.Load() != 0 || sawAuth.Load() {
 		t.Fatalf("the redirect target got %d requests (auth: %v)", otherHits.Load(), sawAuth.Load())
 	}
-	if msg := rep.Files[0].Error; !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.URL+"/legacy/") {
+	if msg := rep[0].ErrorText(); !strings.Contains(msg, "the index answered 307 Temporary Redirect to "+other.URL+"/legacy/") {
 		t.Errorf("error %q", msg)
 	}
 	if idx.posts.Load() != 1 {
@@ -434,7 +436,7 @@ func TestRedirectTrailingSlashHint(t *testing.T) {
 	}
 	rep, _ := p.Upload(context.Background(), release(t, "demo", "1.0", 0))
 	want := "the index answered 308 Permanent Redirect to " + srv.URL + "/legacy/: use the repository URL with a trailing slash: " + srv.URL + "/legacy/"
-	if msg := rep.Files[0].Error; !strings.Contains(msg, want) {
+	if msg := rep[0].ErrorText(); !strings.Contains(msg, want) {
 		t.Errorf("error\n got %q\nwant %q", msg, want)
 	}
 }
@@ -491,8 +493,8 @@ func TestExpiredTokenIsRenewedOnce(t *testing.T) {
 	if src.invalidated != 1 {
 		t.Errorf("invalidated %d times", src.invalidated)
 	}
-	if rep.Summary().Uploaded != 2 {
-		t.Errorf("%+v", rep.Summary())
+	if summarize(rep).Uploaded != 2 {
+		t.Errorf("%+v", summarize(rep))
 	}
 
 	// A token that stays expired fails after one renewal, with the index's words.
@@ -504,11 +506,11 @@ func TestExpiredTokenIsRenewedOnce(t *testing.T) {
 	src2 := &rotatingSource{values: []string{"pypi-a", "pypi-b", "pypi-c"}}
 	p2, _ := newPublisher(t, idx2, func(o *Options) { o.Credentials = src2 })
 	rep2, err := p2.Upload(context.Background(), release(t, "demo", "1.0", 0))
-	if err == nil || idx2.posts.Load() != 2 || !strings.Contains(rep2.Files[0].Error, "403 Invalid API Token: token is expired") {
-		t.Errorf("err %v, posts %d, %+v", err, idx2.posts.Load(), rep2.Files[0])
+	if err == nil || idx2.posts.Load() != 2 || !strings.Contains(rep2[0].ErrorText(), "403 Invalid API Token: token is expired") {
+		t.Errorf("err %v, posts %d, %+v", err, idx2.posts.Load(), rep2[0])
 	}
-	if strings.Contains(rep2.Files[0].Error, "pypi-") {
-		t.Errorf("token leaked: %s", rep2.Files[0].Error)
+	if strings.Contains(rep2[0].ErrorText(), "pypi-") {
+		t.Errorf("token leaked: %s", rep2[0].ErrorText())
 	}
 }
 
@@ -525,8 +527,8 @@ func TestCredentialFailureStopsTheRun(t *testing.T) {
 	if !strings.Contains(err.Error(), "no upload credentials: unexpected EOF") || !strings.Contains(err.Error(), "3 more file(s) not attempted") {
 		t.Errorf("error: %v", err)
 	}
-	if rep.Summary().Failed != 4 {
-		t.Errorf("%+v", rep.Summary())
+	if summarize(rep).Failed != 4 {
+		t.Errorf("%+v", summarize(rep))
 	}
 }
 
@@ -541,7 +543,7 @@ func TestFailFast(t *testing.T) {
 	if err == nil || idx.posts.Load() != 1 {
 		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
 	}
-	if s := rep.Summary(); s.Failed != 4 {
+	if s := summarize(rep); s.Failed != 4 {
 		t.Errorf("%+v", s)
 	}
 	if !strings.Contains(err.Error(), "not attempted: stopped after the first failure") {
@@ -582,8 +584,8 @@ func TestStalledUploadIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Files[0].Attempts != 2 || time.Since(start) > 8*time.Second {
-		t.Errorf("%+v after %s", rep.Files[0], time.Since(start))
+	if rep[0].Attempts != 2 || time.Since(start) > 8*time.Second {
+		t.Errorf("%+v after %s", rep[0], time.Since(start))
 	}
 }
 
@@ -602,8 +604,8 @@ func TestDryRunSendsNothing(t *testing.T) {
 	if idx.posts.Load() != 1 {
 		t.Errorf("dry run posted")
 	}
-	s := rep.Summary()
-	if s.WouldUpload != 1 || s.Skipped != 1 || !rep.DryRun {
+	s := summarize(rep)
+	if s.WouldUpload != 1 || s.Skipped != 1 {
 		t.Errorf("%+v\n%s", s, logs)
 	}
 }
@@ -630,103 +632,10 @@ func TestIndexMessages(t *testing.T) {
 	}
 }
 
-func TestRetryAfterAndBackoff(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"7":                             7 * time.Second,
-		"Fri, 02 Jan 2026 03:04:15 GMT": 10 * time.Second,
-		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
-	} {
-		got, ok := retryAfter(http.Header{"Retry-After": {v}}, now)
-		if !ok || got != want {
-			t.Errorf("%q: %v %v", v, got, ok)
-		}
-	}
-	if _, ok := retryAfter(http.Header{"Retry-After": {"soon"}}, now); ok {
-		t.Error("parsed garbage")
-	}
-	pol := RetryPolicy{Delay: 100 * time.Millisecond, MaxDelay: time.Second}.withDefaults()
-	for attempt, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 10: time.Second} {
-		for range 50 {
-			if d := pol.backoff(attempt); d < max/2 || d > max {
-				t.Errorf("attempt %d: %s outside [%s, %s]", attempt, d, max/2, max)
-			}
-		}
-	}
-}
-
-func TestIndexURLAndNames(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://upload.pypi.org/legacy/": "https://pypi.org",
-		"https://test.pypi.org/legacy/":   "https://test.pypi.org",
-		"http://127.0.0.1:8080/legacy/":   "http://127.0.0.1:8080",
-		"https://pypi.example.com/a/b/c/": "https://pypi.example.com",
-	} {
-		u, _ := url.Parse(in)
-		if got := IndexURL(u).String(); got != want {
-			t.Errorf("%s: %s", in, got)
-		}
-	}
+func TestDirURL(t *testing.T) {
 	base, _ := url.Parse("https://example.com/simple/?x=1")
 	if got := dirURL(base, "demo-pkg"); got != "https://example.com/simple/demo-pkg/?x=1" {
 		t.Errorf("dirURL: %s", got)
-	}
-	for in, want := range map[string]string{"Foo.Bar__baz": "foo-bar-baz", "a-_.b": "a-b", "X": "x"} {
-		if got := NormalizeName(in); got != want {
-			t.Errorf("%s: %s", in, got)
-		}
-	}
-}
-
-func TestReportJSONSchema(t *testing.T) {
-	idx := newFakeIndex(t)
-	p, _ := newPublisher(t, idx, nil)
-	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"schema_version", "ok", "repository_url", "index_url", "dry_run", "files", "releases", "summary", "duration_seconds"} {
-		if _, ok := v[k]; !ok {
-			t.Errorf("missing %s in %s", k, buf.String())
-		}
-	}
-	f := v["files"].([]any)[0].(map[string]any)
-	for _, k := range []string{"file", "filename", "name", "version", "type", "status", "size", "sha256", "blake2_256", "duration_seconds", "attempts", "url"} {
-		if _, ok := f[k]; !ok {
-			t.Errorf("missing files[].%s", k)
-		}
-	}
-	if v["schema_version"].(float64) != 1 || v["ok"] != true || f["status"] != "uploaded" {
-		t.Errorf("%s", buf.String())
-	}
-}
-
-func TestMarkdownAndAnnotations(t *testing.T) {
-	rep := &Report{
-		RepositoryURL: "https://upload.pypi.org/legacy/",
-		Files: []Result{
-			{File: "dist/a-1.0-py3-none-any.whl", Filename: "a-1.0-py3-none-any.whl", Status: StatusUploaded, Size: 2048, SHA256: "aa"},
-			{File: "dist/a-1.0.tar.gz", Filename: "a-1.0.tar.gz", Status: StatusFailed, Error: "dist/a-1.0.tar.gz: upload refused | badly"},
-		},
-		Releases: []Release{{Name: "a", Version: "1.0", URL: "https://pypi.org/project/a/1.0/"}},
-	}
-	md := rep.Markdown()
-	for _, want := range []string{"| `a-1.0-py3-none-any.whl` | ✅ uploaded | 2.0 KiB | `aa` |", `refused \| badly`, "[a 1.0](https://pypi.org/project/a/1.0/)", "1 uploaded, 0 skipped, 1 failed"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md)
-		}
-	}
-	as := rep.Annotations()
-	if len(as) != 1 || as[0].String() != "::error file=dist/a-1.0.tar.gz,title=PyPI upload failed::dist/a-1.0.tar.gz: upload refused | badly" {
-		t.Errorf("%v", as)
 	}
 }
 
@@ -765,7 +674,7 @@ func TestMemoryDoesNotGrowWithFileSize(t *testing.T) {
 	}
 	// The fake server in this process allocates too; both stay far below the file size.
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
-		t.Errorf("allocated %s to upload %s", HumanSize(int64(alloc)), HumanSize(size))
+		t.Errorf("allocated %s to upload %s", bytesize.Format(int64(alloc)), bytesize.Format(size))
 	}
 	_ = rep
 }

@@ -1,9 +1,11 @@
-// Package artifacts reads the list of artifacts GoReleaser writes at the end
-// of a run, dist/artifacts.json, and picks the Python distributions out of it.
+// Package goreleaser reads what GoReleaser leaves in its dist directory:
+// the artifact list (artifacts.json, written at the end of a run) and the
+// list's model shared by every front end (the command line, the plugin).
 //
 // It imports nothing from GoReleaser on purpose: the goreleaser-pypi binary
 // uses it (`goreleaser-pypi publish --dist dist`) and must start fast and stay
-// small. The format is GoReleaser's JSON encoding of its artifact list:
+// small. The format of artifacts.json is GoReleaser's JSON encoding of its
+// artifact list:
 //
 //	{"name": "x-1.0-py3-none-any.whl", "path": "dist/python-wheel_none-any/x-1.0-py3-none-any.whl",
 //	 "goos": "all", "goarch": "all", "target": "none-any", "internal_type": 33, "type": "Wheel",
@@ -12,7 +14,7 @@
 // Artifacts are matched on "type" (the stable name), never on
 // "internal_type", an enum position that shifts between GoReleaser releases
 // (Wheel was 33 in v2.15.1 and 34 in v2.18.2).
-package artifacts
+package goreleaser
 
 import (
 	"encoding/json"
@@ -239,4 +241,19 @@ func quoted(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// FilesList presents files given on a command line as the artifacts of a
+// release, typed by extension. Anything that is not a wheel goes on as an
+// sdist, so that verification says what is wrong with it.
+func FilesList(files []string) *List {
+	l := &List{File: "the command line"}
+	for _, f := range files {
+		typ := TypeSdist
+		if strings.HasSuffix(strings.ToLower(f), ".whl") {
+			typ = TypeWheel
+		}
+		l.Artifacts = append(l.Artifacts, Artifact{Name: filepath.Base(f), Path: f, Type: typ, Resolved: f})
+	}
+	return l
 }

@@ -1,4 +1,4 @@
-package artifacts
+package goreleaser
 
 import (
 	"os"

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+)
+
+// settingFlag is a flag that overrides one key of the settings file for
+// every target. Its value goes through config.File.Apply, the code that
+// reads the file, so a flag and a key can never disagree on what a value
+// means or which values are valid. Adding a setting to the command line is
+// one line here.
+type settingFlag struct {
+	key   string // settings key, dotted when nested
+	name  string // the flag
+	usage string
+	// def renders the flag's default for --help from config.DefaultTarget
+	// (the one home of defaults); "" shows none.
+	def func(config.Target) string
+	// bool flags take no value; int flags are checked by pflag.
+	kind string // "string", "bool", "int", "duration"
+	// value turns the flag's text into the setting's value (nil: as is).
+	value func(string) string
+}
+
+var settingFlags = []settingFlag{
+	{key: "repository_url", name: "repository-url", kind: "string", usage: "upload endpoint (env PYPI_REPOSITORY_URL; default " + config.DefaultRepositoryURL + "); https, plain http only to loopback"},
+	{key: "check_url", name: "check-url", kind: "string", usage: "simple index used to find files already uploaded, e.g. https://pypi.org/simple/"},
+	{key: "skip_existing", name: "skip-existing", kind: "bool", usage: "skip files already on the index with the same sha256 (a different file under the same name still fails)"},
+	{key: "concurrency", name: "concurrency", kind: "int", usage: "files uploaded at once", def: func(t config.Target) string { return strconv.Itoa(t.Concurrency) }},
+	{key: "trusted_publishing", name: "trusted-publishing", kind: "string", usage: "trusted publishing: auto, always or never", def: func(t config.Target) string { return t.TrustedPublishing }},
+	{key: "audience", name: "audience", kind: "string", usage: "trusted publishing audience (default: asked from the index)"},
+	{key: "token_env", name: "token-env", kind: "string", usage: "NAME of the environment variable holding an API token", def: func(t config.Target) string { return t.TokenEnv }},
+	{key: "fail_fast", name: "fail-fast", kind: "bool", usage: "start no upload after the first failure"},
+	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
+		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
+		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
+	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: PyPI's 100 MiB)"},
+	{key: "timeout", name: "timeout", kind: "duration", usage: "how long to wait for the index's answer once a file is sent, before retrying", def: func(t config.Target) string { return t.Timeout.String() }},
+}
+
+// bindSettingFlags registers the setting flags on fl. Only the flags the
+// user passes count (pflag's Changed); the defaults shown come from the
+// settings' defaults.
+func bindSettingFlags(fl *pflag.FlagSet) {
+	defaults := config.DefaultTarget()
+	for _, f := range settingFlags {
+		def := ""
+		if f.def != nil {
+			def = f.def(defaults)
+		}
+		switch f.kind {
+		case "bool":
+			fl.Bool(f.name, false, f.usage)
+		case "int":
+			n, _ := strconv.Atoi(def)
+			fl.Int(f.name, n, f.usage)
+		case "duration":
+			d, _ := time.ParseDuration(def)
+			fl.Duration(f.name, d, f.usage)
+		default:
+			fl.String(f.name, def, f.usage)
+		}
+	}
+}
+
+// settingOverrides are the setting flags the user passed, plus
+// PYPI_REPOSITORY_URL standing for --repository-url when that flag is not
+// given, as overrides for every target.
+func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
+	var out []config.Override
+	for _, f := range settingFlags {
+		flag := fl.Lookup(f.name)
+		if flag == nil || !flag.Changed {
+			continue
+		}
+		v := flag.Value.String()
+		if f.value != nil {
+			v = f.value(v)
+		}
+		out = append(out, config.Override{Key: f.key, Values: []string{v}, Source: "--" + f.name})
+	}
+	if !fl.Changed("repository-url") {
+		if env := strings.TrimSpace(a.getenv("PYPI_REPOSITORY_URL")); env != "" {
+			out = append(out, config.Override{Key: "repository_url", Values: []string{env}, Source: "PYPI_REPOSITORY_URL"})
+		}
+	}
+	return out
+}
