@@ -27,40 +27,8 @@
 //     redirect (credentials go to the configured host only), and says what
 //     the index answered; the token never appears in an error or a log.
 //
-// # JSON report (schema_version 1)
-//
-// Report.WriteJSON, behind --json, prints one object. Fields are only ever
-// added within a schema version.
-//
-//	{
-//	  "schema_version": 1,
-//	  "ok": true,                    // no failed file, no problem, no error
-//	  "summary": {"uploaded": 2, "skipped": 1, "failed": 0, "would_upload": 0},
-//	  "repository_url": "https://upload.pypi.org/legacy/",
-//	  "index_url": "https://pypi.org",
-//	  "dry_run": false,
-//	  "credentials": "trusted publishing (GitHub Actions)", // or "API token from PYPI_API_TOKEN"; never the token
-//	  "files": [{
-//	    "file": "dist/demo-1.0-py3-none-any.whl",   // the path as given
-//	    "filename": "demo-1.0-py3-none-any.whl",
-//	    "name": "demo", "version": "1.0",
-//	    "type": "bdist_wheel",                      // or "sdist"
-//	    "status": "uploaded",                       // uploaded | skipped | failed | would-upload
-//	    "reason": "",                               // why skipped, or a note on an upload
-//	    "size": 12345,
-//	    "sha256": "…", "blake2_256": "…",
-//	    "duration_seconds": 0.42,
-//	    "attempts": 1,                              // upload requests sent
-//	    "error": "",                                // set when failed: file, index URL and the index's message
-//	    "url": "https://pypi.org/project/demo/1.0/"
-//	  }],
-//	  "releases": [{"name": "demo", "version": "1.0", "url": "https://pypi.org/project/demo/1.0/"}],
-//	  "problems": [{"file": "…", "rule": "…", "message": "…"}], // verification; nothing uploaded
-//	  "error": "",                   // a failure of the whole run (URL refused, no credentials)
-//	  "duration_seconds": 1.7
-//	}
-//
-// Files are listed in upload order (wheels first). "files" and "releases"
-// are always arrays; "problems", "error", "reason" and "credentials" are
-// omitted when empty.
+// Upload returns one Result per file (Results), in upload order: its
+// status, the error with its type, the attempts. Package report renders
+// them (JSON schema, step summary, annotations); package index reads the
+// index back.
 package upload

@@ -25,6 +25,7 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/index"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
@@ -89,9 +90,8 @@ type Publisher struct {
 	retry     retry.Policy
 	repo      *url.URL // where files are POSTed; the only host that sees credentials
 	index     *url.URL // read APIs and project pages
-	check     *url.URL // optional simple index
 	upload    *http.Client
-	read      *http.Client
+	reader    *index.Reader // what the index already has; no credentials
 	log       log.Interface
 	userAgent string
 }
@@ -108,7 +108,7 @@ type run struct {
 
 type cachedListing struct {
 	once sync.Once
-	l    *listing
+	l    *index.Listing
 	err  error
 }
 
@@ -130,8 +130,9 @@ func New(opts Options) (*Publisher, error) {
 		log:       opts.Log,
 		userAgent: opts.UserAgent,
 	}
+	var check *url.URL
 	if opts.CheckURL != "" {
-		if p.check, err = endpoint.Parse(opts.CheckURL); err != nil {
+		if check, err = endpoint.Parse(opts.CheckURL); err != nil {
 			return nil, fmt.Errorf("check URL: %w", err)
 		}
 	}
@@ -163,20 +164,7 @@ func New(opts Options) (*Publisher, error) {
 		// and, to another host, the credentials. The answer is reported.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	p.read = &http.Client{
-		Transport: tr,
-		// Reads carry no credentials, so following redirects is safe; still,
-		// never from https down to plain http outside loopback.
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("stopped after 10 redirects")
-			}
-			if !endpoint.Secure(req.URL) {
-				return fmt.Errorf("refusing a redirect to plain http: %s", req.URL)
-			}
-			return nil
-		},
-	}
+	p.reader = index.NewReader(p.index, check, index.NewClient(tr), p.userAgent)
 	return p, nil
 }
 
@@ -359,8 +347,8 @@ const (
 )
 
 // lookup reads the index (once per release and run when cached) and compares.
-func (p *run) lookup(ctx context.Context, d *dist.Distribution, cached bool) (existence, remoteFile, string, error) {
-	var l *listing
+func (p *run) lookup(ctx context.Context, d *dist.Distribution, cached bool) (existence, index.File, string, error) {
+	var l *index.Listing
 	var err error
 	if cached {
 		k := releaseKey(d)
@@ -371,28 +359,28 @@ func (p *run) lookup(ctx context.Context, d *dist.Distribution, cached bool) (ex
 			p.listings[k] = c
 		}
 		p.mu.Unlock()
-		c.once.Do(func() { c.l, c.err = p.readIndex(ctx, d.Metadata.Name(), d.Metadata.Version()) })
+		c.once.Do(func() { c.l, c.err = p.reader.Release(ctx, d.Metadata.Name(), d.Metadata.Version()) })
 		l, err = c.l, c.err
 	} else {
-		l, err = p.readIndex(ctx, d.Metadata.Name(), d.Metadata.Version())
+		l, err = p.reader.Release(ctx, d.Metadata.Name(), d.Metadata.Version())
 	}
 	if err != nil {
-		return unknown, remoteFile{}, "", err
+		return unknown, index.File{}, "", err
 	}
-	rf, ok := l.files[d.Filename]
+	rf, ok := l.Files[d.Filename]
 	switch {
 	case !ok:
-		return absent, rf, l.source, nil
+		return absent, rf, l.Source, nil
 	case rf.SHA256 == "":
-		return unknown, rf, l.source, fmt.Errorf("%s lists %s without a sha256", l.source, d.Filename)
+		return unknown, rf, l.Source, fmt.Errorf("%s lists %s without a sha256", l.Source, d.Filename)
 	case strings.EqualFold(rf.SHA256, d.Digests.SHA256):
-		return identical, rf, l.source, nil
+		return identical, rf, l.Source, nil
 	}
-	return different, rf, l.source, nil
+	return different, rf, l.Source, nil
 }
 
 // conflictError is a different file under the same name on the index.
-func (p *Publisher) conflictError(d *dist.Distribution, rf remoteFile, source string) error {
+func (p *Publisher) conflictError(d *dist.Distribution, rf index.File, source string) error {
 	return fmt.Errorf("%s: a different file named %s is already on %s (local sha256 %s, index sha256 %s, read from %s); "+
 		"PyPI never allows re-using a file name, even after a deletion: bump the version and build again",
 		d.Path, d.Filename, p.index, d.Digests.SHA256, rf.SHA256, source)
@@ -672,15 +660,15 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw := readBounded(resp.Body, maxErrorBody)
+	raw := index.ReadBounded(resp.Body, index.MaxErrorBody)
 	a := &answer{
 		code:     resp.StatusCode,
 		header:   resp.Header,
 		location: resp.Header.Get("Location"),
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		a.status = redact(statusLine(resp, raw), tok)
-		a.body = redact(clip(bodyText(resp.Header.Get("Content-Type"), raw)), tok)
+		a.status = redact(index.StatusLine(resp, raw), tok)
+		a.body = redact(index.Clip(index.BodyText(resp.Header.Get("Content-Type"), raw)), tok)
 	}
 	return a, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -607,35 +606,6 @@ func TestDryRunSendsNothing(t *testing.T) {
 	s := summarize(rep)
 	if s.WouldUpload != 1 || s.Skipped != 1 {
 		t.Errorf("%+v\n%s", s, logs)
-	}
-}
-
-func TestIndexMessages(t *testing.T) {
-	mk := func(status string, code int, ctype, body string) *http.Response {
-		return &http.Response{Status: status, StatusCode: code, Header: http.Header{"Content-Type": {ctype}}}
-	}
-	for _, tc := range []struct {
-		resp *http.Response
-		body string
-		want string
-	}{
-		{mk("400 Bad Request", 400, "application/json", ""), `{"message":"x","code":"400 File already exists ('a.whl', with blake2_256 hash 'ab').","title":"Bad Request"}`, "400 File already exists ('a.whl', with blake2_256 hash 'ab')."},
-		{mk("400 Unknown protocol version.", 400, "text/html", ""), "<html><title>400 Unknown protocol version.</title></html>", "400 Unknown protocol version."},
-		{mk("400 Bad Request", 400, "text/html", ""), "<html><head><title>400 Bad Request</title><style>p{}</style></head><body><h1>400 Bad Request</h1>\n<p>Error: Include at least one message digest.</p></body></html>", "400 Bad Request Error: Include at least one message digest."},
-		{mk("403 Forbidden", 403, "text/plain", ""), "", "403 Forbidden"},
-		{mk("502 Bad Gateway", 502, "text/plain", ""), "upstream connect error\n", "502 upstream connect error"},
-		{mk("413 ", 413, "", ""), "", "413 Request Entity Too Large"},
-	} {
-		if got := statusLine(tc.resp, []byte(tc.body)); got != tc.want {
-			t.Errorf("got %q, want %q", got, tc.want)
-		}
-	}
-}
-
-func TestDirURL(t *testing.T) {
-	base, _ := url.Parse("https://example.com/simple/?x=1")
-	if got := dirURL(base, "demo-pkg"); got != "https://example.com/simple/demo-pkg/?x=1" {
-		t.Errorf("dirURL: %s", got)
 	}
 }
 

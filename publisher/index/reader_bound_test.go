@@ -1,16 +1,14 @@
-package upload
+package index
 
 import (
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 )
 
 // TestDeclaredOversizeListingIsNotRead: an index that announces a listing
@@ -24,10 +22,7 @@ func TestDeclaredOversizeListingIsNotRead(t *testing.T) {
 		io.WriteString(w, `{"files": [`) // and nothing more: the client must not wait for the rest
 	}))
 	defer srv.Close()
-	p, err := New(Options{RepositoryURL: srv.URL + "/legacy/", Credentials: credential.Static("pypi-x", "test"), Log: plainlog.New(io.Discard)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testReader(srv.URL)
 	_, found, err := p.readSimple(context.Background(), srv.URL+"/simple/demo/")
 	if err == nil || found || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Fatalf("found=%v err=%v", found, err)
@@ -54,10 +49,7 @@ func TestChunkedHugeListingIsReadBounded(t *testing.T) {
 				}
 			}
 		}))
-		p, err := New(Options{RepositoryURL: srv.URL + "/legacy/", Credentials: credential.Static("pypi-x", "test"), Log: plainlog.New(io.Discard)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := testReader(srv.URL)
 		_, found, err := p.readSimple(context.Background(), srv.URL+"/simple/demo/")
 		srv.Close()
 		if err == nil || found {
@@ -80,5 +72,39 @@ func TestBoundedBody(t *testing.T) {
 	}
 	if err := read(11, 10); err == nil || !strings.Contains(err.Error(), "answer larger than") {
 		t.Fatalf("one byte over: %v", err)
+	}
+}
+
+func testReader(base string) *Reader {
+	u, _ := url.Parse(base)
+	return NewReader(u, nil, NewClient(http.DefaultTransport), "test")
+}
+
+func TestIndexMessages(t *testing.T) {
+	mk := func(status string, code int, ctype, body string) *http.Response {
+		return &http.Response{Status: status, StatusCode: code, Header: http.Header{"Content-Type": {ctype}}}
+	}
+	for _, tc := range []struct {
+		resp *http.Response
+		body string
+		want string
+	}{
+		{mk("400 Bad Request", 400, "application/json", ""), `{"message":"x","code":"400 File already exists ('a.whl', with blake2_256 hash 'ab').","title":"Bad Request"}`, "400 File already exists ('a.whl', with blake2_256 hash 'ab')."},
+		{mk("400 Unknown protocol version.", 400, "text/html", ""), "<html><title>400 Unknown protocol version.</title></html>", "400 Unknown protocol version."},
+		{mk("400 Bad Request", 400, "text/html", ""), "<html><head><title>400 Bad Request</title><style>p{}</style></head><body><h1>400 Bad Request</h1>\n<p>Error: Include at least one message digest.</p></body></html>", "400 Bad Request Error: Include at least one message digest."},
+		{mk("403 Forbidden", 403, "text/plain", ""), "", "403 Forbidden"},
+		{mk("502 Bad Gateway", 502, "text/plain", ""), "upstream connect error\n", "502 upstream connect error"},
+		{mk("413 ", 413, "", ""), "", "413 Request Entity Too Large"},
+	} {
+		if got := StatusLine(tc.resp, []byte(tc.body)); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestDirURL(t *testing.T) {
+	base, _ := url.Parse("https://example.com/simple/?x=1")
+	if got := DirURL(base, "demo-pkg"); got != "https://example.com/simple/demo-pkg/?x=1" {
+		t.Errorf("dirURL: %s", got)
 	}
 }

@@ -1,4 +1,4 @@
-package upload
+package index
 
 import (
 	"net/http"
@@ -29,8 +29,8 @@ func FuzzIndexMessage(f *testing.F) {
 		if code < 100 || code > 999 {
 			code = 400 + (code%200+200)%200
 		}
-		if len(body) > maxErrorBody {
-			body = body[:maxErrorBody] // what readBounded hands over
+		if len(body) > MaxErrorBody {
+			body = body[:MaxErrorBody] // what ReadBounded hands over
 		}
 		// A reason phrase as Go's client keeps it: one line.
 		reason = strings.NewReplacer("\r", "", "\n", "").Replace(reason)
@@ -39,14 +39,14 @@ func FuzzIndexMessage(f *testing.F) {
 			Status:     strconv.Itoa(code) + " " + reason,
 			Header:     http.Header{"Content-Type": {contentType}},
 		}
-		line := statusLine(resp, body)
+		line := StatusLine(resp, body)
 		if !strings.HasPrefix(line, strconv.Itoa(code)+" ") {
 			t.Errorf("status line %q does not start with the status", line)
 		}
-		checkShown(t, "statusLine", line)
-		msg := indexMessage(resp, body)
-		checkShown(t, "indexMessage", msg)
-		checkShown(t, "bodyText", clip(bodyText(contentType, body)))
+		checkShown(t, "StatusLine", line)
+		msg := Message(resp, body)
+		checkShown(t, "Message", msg)
+		checkShown(t, "BodyText", Clip(BodyText(contentType, body)))
 	})
 }
 

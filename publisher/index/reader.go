@@ -1,4 +1,10 @@
-package upload
+// Package index reads a package index back, without credentials: which
+// files a release has and their sha256 (PyPI's JSON API, PEP 691 JSON and
+// PEP 503 HTML simple pages, streamed and bounded), and what an index's
+// answers say (the message of an error, from its JSON, status line or
+// body). The upload engine uses it to skip files already published and to
+// settle "already exists" answers by hash.
+package index
 
 import (
 	"bufio"
@@ -17,6 +23,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // Bounds on what reading the index may cost.
@@ -26,40 +33,58 @@ const (
 	readTimeout   = time.Minute
 )
 
-// remoteFile is a file the index lists.
-type remoteFile struct {
+// File is a file the index lists.
+type File struct {
 	Filename string
 	SHA256   string // lowercase hex; "" when the index shows no sha256
+	// URL is where the file is downloaded, resolved against the page that
+	// listed it ("" when the listing gave none).
+	URL string
 }
 
-// listing is what the index says about one release (or, read from the simple
+// Reader reads an index's listings. It is safe for concurrent use.
+type Reader struct {
+	index     *url.URL     // read APIs: {index}/pypi/..., {index}/simple/...
+	check     *url.URL     // optional simple index that replaces them
+	client    *http.Client // never sets credentials
+	userAgent string
+}
+
+// NewReader reads the index at index (its base URL, endpoint.IndexURL of a
+// repository URL) or, when check is not nil, only the simple index at check
+// (like uv publish --check-url). client must carry no credentials.
+func NewReader(index, check *url.URL, client *http.Client, userAgent string) *Reader {
+	return &Reader{index: index, check: check, client: client, userAgent: userAgent}
+}
+
+// Listing is what the index says about one release (or, read from the simple
 // API, about the whole project).
-type listing struct {
-	source string                // the URL that was read
-	files  map[string]remoteFile // by file name
+type Listing struct {
+	Source string          // the URL that was read
+	Files  map[string]File // by file name
 }
 
-// errUnreadable means the index offered no readable listing, so existing
+// ErrUnreadable means the index offered no readable Listing, so existing
 // files cannot be compared by hash.
-var errUnreadable = errors.New("the index has no readable JSON or simple API")
+var ErrUnreadable = errors.New("the index has no readable JSON or simple API")
 
-// readIndex lists the files of a release, without credentials. With a check
+// Release lists the files of a release, without credentials. With a check
 // URL (a simple index, like uv's --check-url) it reads only that. Otherwise
 // it reads the JSON API ({index}/pypi/{name}/{version}/json) and, when that
 // does not know the release, the simple API ({index}/simple/{name}/): a 404
 // from the JSON API alone does not tell a missing release from an index
 // without a JSON API.
-func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listing, error) {
+func (p *Reader) Release(ctx context.Context, name, version string) (*Listing, error) {
 	norm := dist.NormalizeName(name)
 	if p.check != nil {
-		u := dirURL(p.check, norm)
+		u := DirURL(p.check, norm)
 		l, found, err := p.readSimple(ctx, u)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errUnreadable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 		}
 		if !found {
 			// The check URL is a simple index by contract: a 404 means the project is not there.
-			l = &listing{source: u, files: map[string]remoteFile{}}
+			l = &Listing{Source: u, Files: map[string]File{}}
 		}
 		return l, nil
 	}
@@ -67,19 +92,19 @@ func (p *Publisher) readIndex(ctx context.Context, name, version string) (*listi
 	if jsonErr == nil && found {
 		return l, nil
 	}
-	l, found, simpleErr := p.readSimple(ctx, dirURL(p.index, "simple", norm))
+	l, found, simpleErr := p.readSimple(ctx, DirURL(p.index, "simple", norm))
 	if simpleErr == nil && found {
 		return l, nil
 	}
 	if err := errors.Join(jsonErr, simpleErr); err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnreadable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
-	return nil, errUnreadable
+	return nil, ErrUnreadable
 }
 
 // dirURL joins elems to base's path and ends it with "/", as simple index
 // pages are addressed (base's query, if any, is kept).
-func dirURL(base *url.URL, elems ...string) string {
+func DirURL(base *url.URL, elems ...string) string {
 	u := base.JoinPath(elems...)
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
 	u.RawPath = ""
@@ -87,11 +112,11 @@ func dirURL(base *url.URL, elems ...string) string {
 }
 
 // open fetches u and returns its body, bounded: reading past limit fails
-// with an error that says so, so a listing is parsed as it streams in and
+// with an error that says so, so a Listing is parsed as it streams in and
 // never buffered whole. found is false on 404 and 410. The request carries no
 // credentials: the read client never sets any, and redirects (which Go's
 // client may follow to other hosts) have none to leak. The caller closes body.
-func (p *Publisher) open(ctx context.Context, u, accept string, limit int64) (body io.ReadCloser, contentType string, found bool, err error) {
+func (p *Reader) open(ctx context.Context, u, accept string, limit int64) (body io.ReadCloser, contentType string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -102,7 +127,7 @@ func (p *Publisher) open(ctx context.Context, u, accept string, limit int64) (bo
 	req.Header.Set("User-Agent", p.userAgent)
 	// Ask past caches: a file uploaded a moment ago must be seen.
 	req.Header.Set("Cache-Control", "no-cache")
-	resp, err := p.read.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		cancel()
 		return nil, "", false, fmt.Errorf("reading %s: %w", u, err)
@@ -114,11 +139,11 @@ func (p *Publisher) open(ctx context.Context, u, accept string, limit int64) (bo
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone:
-		readBounded(resp.Body, maxErrorBody)
+		ReadBounded(resp.Body, MaxErrorBody)
 		return fail(nil)
 	case resp.StatusCode != http.StatusOK:
-		b := readBounded(resp.Body, maxErrorBody)
-		return fail(fmt.Errorf("reading %s: %s", u, statusLine(resp, b)))
+		b := ReadBounded(resp.Body, MaxErrorBody)
+		return fail(fmt.Errorf("reading %s: %s", u, StatusLine(resp, b)))
 	case resp.ContentLength > limit:
 		// Refuse a declared oversize answer before reading any of it.
 		return fail(fmt.Errorf("reading %s: answer of %d MiB is larger than %d MiB", u, resp.ContentLength>>20, limit>>20))
@@ -159,7 +184,7 @@ func (b *boundedBody) Close() error {
 }
 
 // readJSON reads Warehouse's JSON API for one release.
-func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, error) {
+func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error) {
 	body, _, found, err := p.open(ctx, u, "application/json", maxJSONBody)
 	if err != nil || !found {
 		return nil, found, err
@@ -168,6 +193,7 @@ func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, err
 	var v struct {
 		URLs []struct {
 			Filename string `json:"filename"`
+			URL      string `json:"url"`
 			Digests  struct {
 				SHA256 string `json:"sha256"`
 			} `json:"digests"`
@@ -176,10 +202,11 @@ func (p *Publisher) readJSON(ctx context.Context, u string) (*listing, bool, err
 	if err := json.NewDecoder(body).Decode(&v); err != nil {
 		return nil, false, fmt.Errorf("reading %s: not the JSON API: %w", u, err)
 	}
-	l := &listing{source: u, files: map[string]remoteFile{}}
+	l := &Listing{Source: u, Files: map[string]File{}}
+	base, _ := url.Parse(u)
 	for _, f := range v.URLs {
 		if f.Filename != "" {
-			l.files[f.Filename] = remoteFile{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256)}
+			l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256), URL: resolve(base, f.URL)}
 		}
 	}
 	return l, true, nil
@@ -190,7 +217,7 @@ const simpleAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.
 
 // readSimple reads a project's simple page, PEP 691 JSON or PEP 503 HTML,
 // parsing it as it streams in.
-func (p *Publisher) readSimple(ctx context.Context, u string) (*listing, bool, error) {
+func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, error) {
 	body, ctype, found, err := p.open(ctx, u, simpleAccept, maxSimpleBody)
 	if err != nil || !found {
 		return nil, found, err
@@ -198,20 +225,22 @@ func (p *Publisher) readSimple(ctx context.Context, u string) (*listing, bool, e
 	defer body.Close()
 	br := bufio.NewReader(body)
 	mt, _, _ := mime.ParseMediaType(ctype)
-	l := &listing{source: u, files: map[string]remoteFile{}}
+	l := &Listing{Source: u, Files: map[string]File{}}
 	if strings.HasSuffix(mt, "json") || startsWithBrace(br) {
 		var v struct {
 			Files []struct {
 				Filename string            `json:"filename"`
+				URL      string            `json:"url"`
 				Hashes   map[string]string `json:"hashes"`
 			} `json:"files"`
 		}
 		if err := json.NewDecoder(br).Decode(&v); err != nil {
 			return nil, false, fmt.Errorf("reading %s: not a simple API page: %w", u, err)
 		}
+		base, _ := url.Parse(u)
 		for _, f := range v.Files {
 			if f.Filename != "" {
-				l.files[f.Filename] = remoteFile{Filename: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"])}
+				l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), URL: resolve(base, f.URL)}
 			}
 		}
 		return l, true, nil
@@ -222,7 +251,7 @@ func (p *Publisher) readSimple(ctx context.Context, u string) (*listing, bool, e
 		return nil, false, fmt.Errorf("reading %s: %w", u, err)
 	}
 	for _, f := range files {
-		l.files[f.Filename] = f
+		l.Files[f.Filename] = f
 	}
 	return l, true, nil
 }
@@ -247,10 +276,10 @@ func startsWithBrace(br *bufio.Reader) bool {
 // simpleHTMLFiles lists the anchors of a PEP 503 page: the file name is the
 // anchor text (or the last segment of its URL), the sha256 comes from the
 // URL fragment "#sha256=<hex>". It fails when the page cannot be read whole.
-func simpleHTMLFiles(r io.Reader, base *url.URL) ([]remoteFile, error) {
+func simpleHTMLFiles(r io.Reader, base *url.URL) ([]File, error) {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(1 << 20) // no token (an anchor, a text) is near that size
-	var files []remoteFile
+	var files []File
 	var href string
 	var text strings.Builder
 	inA := false
@@ -292,13 +321,13 @@ func simpleHTMLFiles(r io.Reader, base *url.URL) ([]remoteFile, error) {
 	}
 }
 
-func simpleAnchor(href, text string, base *url.URL) (remoteFile, bool) {
+func simpleAnchor(href, text string, base *url.URL) (File, bool) {
 	if href == "" {
-		return remoteFile{}, false
+		return File{}, false
 	}
 	u, err := url.Parse(href)
 	if err != nil {
-		return remoteFile{}, false
+		return File{}, false
 	}
 	if base != nil {
 		u = base.ResolveReference(u)
@@ -308,11 +337,45 @@ func simpleAnchor(href, text string, base *url.URL) (remoteFile, bool) {
 		name = path.Base(u.Path)
 	}
 	if name == "" || name == "." || name == "/" {
-		return remoteFile{}, false
+		return File{}, false
 	}
-	f := remoteFile{Filename: name}
+	f := File{Filename: name}
 	if frag, ok := strings.CutPrefix(u.Fragment, "sha256="); ok {
 		f.SHA256 = strings.ToLower(frag)
 	}
+	u.Fragment, u.RawFragment = "", ""
+	f.URL = u.String()
 	return f, true
+}
+
+// resolve makes a listed file's URL absolute against the page it was on
+// ("" stays "": the listing gave none).
+func resolve(base *url.URL, ref string) string {
+	if ref == "" || base == nil {
+		return ref
+	}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}
+
+// NewClient is the HTTP client for reading an index: it never carries
+// credentials, so following redirects is safe; still, never from https down
+// to plain http outside loopback, and at most 10 of them.
+func NewClient(tr http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if !endpoint.Secure(req.URL) {
+				return fmt.Errorf("refusing a redirect to plain http: %s", req.URL)
+			}
+			return nil
+		},
+	}
 }

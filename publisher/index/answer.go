@@ -1,4 +1,4 @@
-package upload
+package index
 
 import (
 	"bytes"
@@ -13,43 +13,43 @@ import (
 	"golang.org/x/net/html"
 )
 
-// maxErrorBody bounds how much of an error answer is read.
-const maxErrorBody = 64 << 10
+// MaxErrorBody bounds how much of an error answer is read.
+const MaxErrorBody = 64 << 10
 
 // maxMessage bounds how much of an index message is shown.
 const maxMessage = 2000
 
-// indexMessage extracts the index's own explanation of a non-2xx answer,
+// Message extracts the index's own explanation of a non-2xx answer,
 // trying in order what Warehouse sends: the JSON body's "code" ("400 File
 // already exists ..."; status number stripped) or "message", then the HTTP
 // reason phrase (Warehouse puts the full message there; HTTP/2 has none),
 // then the body as text (HTML stripped). It returns "" when the answer
-// explains nothing beyond its status code. body holds at most maxErrorBody
+// explains nothing beyond its status code. body holds at most MaxErrorBody
 // bytes of the answer.
-func indexMessage(resp *http.Response, body []byte) string {
+func Message(resp *http.Response, body []byte) string {
 	code := resp.StatusCode
 	if msg := jsonMessage(body, code); msg != "" {
-		return clip(msg)
+		return Clip(msg)
 	}
 	reason := reasonPhrase(resp)
 	if reason != "" && !strings.EqualFold(reason, http.StatusText(code)) {
-		return clip(reason)
+		return Clip(reason)
 	}
-	if text := bodyText(resp.Header.Get("Content-Type"), body); text != "" {
+	if text := BodyText(resp.Header.Get("Content-Type"), body); text != "" {
 		text = stripStatus(text, code)
 		if text != "" && !strings.EqualFold(text, http.StatusText(code)) {
-			return clip(text)
+			return Clip(text)
 		}
 	}
 	return ""
 }
 
-// statusLine is "<code> <message>" for an index answer, with the most
+// StatusLine is "<code> <message>" for an index answer, with the most
 // specific message available.
-func statusLine(resp *http.Response, body []byte) string {
-	msg := indexMessage(resp, body)
+func StatusLine(resp *http.Response, body []byte) string {
+	msg := Message(resp, body)
 	if msg == "" {
-		msg = clip(reasonPhrase(resp))
+		msg = Clip(reasonPhrase(resp))
 	}
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
@@ -100,9 +100,9 @@ func jsonMessage(body []byte, code int) string {
 	return ""
 }
 
-// bodyText renders an answer body as one line of text: HTML is reduced to
+// BodyText renders an answer body as one line of text: HTML is reduced to
 // its text (scripts and styles dropped), whitespace is collapsed.
-func bodyText(contentType string, body []byte) string {
+func BodyText(contentType string, body []byte) string {
 	if !utf8.Valid(body) {
 		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
 	}
@@ -176,7 +176,7 @@ func htmlText(s string) string {
 }
 
 // clip shortens a message to maxMessage characters.
-func clip(s string) string {
+func Clip(s string) string {
 	s = strings.Join(strings.Fields(strings.Map(controlToSpace, s)), " ")
 	if utf8.RuneCountInString(s) <= maxMessage {
 		return s
@@ -185,9 +185,9 @@ func clip(s string) string {
 	return string(r[:maxMessage]) + "…"
 }
 
-// readBounded reads at most limit bytes of r and discards up to a further
+// ReadBounded reads at most limit bytes of r and discards up to a further
 // limit so that the connection can be reused.
-func readBounded(r io.Reader, limit int64) []byte {
+func ReadBounded(r io.Reader, limit int64) []byte {
 	b, _ := io.ReadAll(io.LimitReader(r, limit))
 	_, _ = io.CopyN(io.Discard, r, limit)
 	return b
