@@ -29,7 +29,7 @@ import (
 
 // runInProcess runs publisher.Publish against srv and returns its report
 // and everything it printed.
-func runInProcess(t *testing.T, srv *pypitest.Server, fx *fixture, env map[string]string, target config.Target) (*pubreport.Release, error, string) {
+func runInProcess(t *testing.T, srv *pypitest.Server, fx *fixture, env map[string]string, target config.Target) (*pubreport.Release, string, error) {
 	t.Helper()
 	var logs, stdout bytes.Buffer
 	target.RepositoryURL = srv.RepositoryURL
@@ -42,7 +42,7 @@ func runInProcess(t *testing.T, srv *pypitest.Server, fx *fixture, env map[strin
 		Log:    log.New(&logs),
 		Stdout: &stdout,
 	})
-	return rep, err, logs.String() + stdout.String()
+	return rep, logs.String() + stdout.String(), err
 }
 
 func TestRunInProcessLeavesNoGoroutines(t *testing.T) {
@@ -87,7 +87,7 @@ func TestRunInProcessLeavesNoGoroutines(t *testing.T) {
 			if tc.inject != nil {
 				tc.inject(srv)
 			}
-			rep, runErr, out := runInProcess(t, srv, fx, env, target)
+			rep, out, runErr := runInProcess(t, srv, fx, env, target)
 			if (runErr == nil) != tc.ok || rep == nil || rep.OK() != tc.ok {
 				t.Errorf("err %v, report ok %v", runErr, rep != nil && rep.OK())
 			}

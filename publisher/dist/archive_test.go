@@ -12,7 +12,6 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -203,15 +202,6 @@ func writeFile(t testing.TB, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func rules(ps []Problem) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Rule)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func hasRule(ps []Problem, rule string) bool {

@@ -66,7 +66,7 @@ func distFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		t.Skipf("no %s yet: %v", dir, err)
+		t.Fatalf("committed fixture directory %s is missing: %v", dir, err)
 	}
 	var out []string
 	for _, e := range entries {
@@ -81,7 +81,7 @@ func distFiles(t *testing.T, dir string) []string {
 func TestCheckGoodTestdata(t *testing.T) {
 	files := distFiles(t, filepath.Join(testdataDir, "good"))
 	if len(files) == 0 {
-		t.Skip("testdata/good is empty")
+		t.Fatal("committed fixtures missing: testdata/good holds no distribution")
 	}
 	dists, problems := Check(files, Options{MD5: true})
 	for _, p := range problems {
@@ -101,7 +101,7 @@ func TestCheckBadTestdata(t *testing.T) {
 	dir := filepath.Join(testdataDir, "bad")
 	raw, err := os.ReadFile(filepath.Join(dir, "cases.json"))
 	if err != nil {
-		t.Skipf("no testdata/bad/cases.json yet: %v", err)
+		t.Fatalf("committed fixture missing: testdata/bad/cases.json: %v", err)
 	}
 	var cases []badCase
 	if err := json.Unmarshal(raw, &cases); err != nil {
@@ -147,7 +147,7 @@ func TestCheckBadTestdata(t *testing.T) {
 func TestCheckPredictedSdistNameMissing(t *testing.T) {
 	real, err := os.ReadFile(filepath.Join(testdataDir, "bad", "demo-py-0.1.0.tar.gz"))
 	if err != nil {
-		t.Skip("no testdata/bad/demo-py-0.1.0.tar.gz")
+		t.Fatalf("committed fixture missing: testdata/bad/demo-py-0.1.0.tar.gz: %v", err)
 	}
 	dir := filepath.Join(t.TempDir(), "dist", "sdist_none-any")
 	os.MkdirAll(dir, 0o755)

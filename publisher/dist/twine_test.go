@@ -40,7 +40,7 @@ func TestFormFieldsMatchTwine(t *testing.T) {
 	}
 	files := distFiles(t, filepath.Join(testdataDir, "good"))
 	if len(files) == 0 {
-		t.Skip("testdata/good is empty")
+		t.Fatal("committed fixtures missing: testdata/good holds no distribution")
 	}
 
 	// Each file uploads to its own path, so the uploads can run in parallel.

@@ -27,11 +27,8 @@ const (
 	maxRetryWait     = 8 * time.Second // a cap: identity tokens and mints are quick or down
 )
 
-// errRedirect is returned by the clients' CheckRedirect: credentials (a
-// request token, an identity token) must never follow a redirect to wherever
-// it points.
-var errRedirect = errors.New("redirect not followed")
-
+// noRedirect is the clients' CheckRedirect: credentials (a request token,
+// an identity token) must never follow a redirect to wherever it points.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // newClients returns the client for the index and CI endpoints and the

@@ -58,11 +58,6 @@ func (f *form) last(name string) (string, bool) {
 	return "", false
 }
 
-func (f *form) has(name string) bool {
-	_, ok := f.last(name)
-	return ok
-}
-
 // keys returns the distinct field names, sorted.
 func (f *form) keys() []string {
 	seen := map[string]bool{}

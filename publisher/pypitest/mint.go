@@ -239,7 +239,7 @@ func truncatedRepr(r string) string {
 }
 
 func pyType(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case map[string]any:
 		return "dict"
 	case []any:
@@ -251,7 +251,7 @@ func pyType(v any) string {
 	case nil:
 		return "NoneType"
 	case json.Number:
-		if strings.ContainsAny(v.(json.Number).String(), ".eE") {
+		if strings.ContainsAny(v.String(), ".eE") {
 			return "float"
 		}
 		return "int"

@@ -424,14 +424,16 @@ func newOIDCServer(s *Server) (*oidcServer, error) {
 			return nil, fmt.Errorf("trusted publisher %s: %w", tp, err)
 		}
 	}
-	claims := DefaultClaims()
+	var claims Claims
 	switch {
 	case opts.claims != nil:
 		claims = *opts.claims
 	case publishers[0].github != nil:
 		claims = publishers[0].github.Claims()
-	default:
+	case publishers[0].gitlab != nil:
 		claims = publishers[0].gitlab.Claims()
+	default:
+		claims = DefaultClaims()
 	}
 	iss, err := startIssuer(opts.clock, claims)
 	if err != nil {

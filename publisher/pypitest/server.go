@@ -28,6 +28,24 @@
 // delays, redirects, HTML error pages, accepted-then-failed uploads, huge
 // bodies); Files, UploadAttempts, Requests and Stats show what happened.
 //
+// # Independent on purpose
+//
+// pypitest imports nothing from the client packages (publisher/dist,
+// publisher/upload...): it is the other side of the wire, written from
+// Warehouse's source, so that a client bug cannot hide behind a shared
+// helper. These files restate rules the client also implements, and must
+// stay separate copies: version.go (PEP 440, as packaging.version),
+// names.go (PEP 503 names, wheel filenames and platform tags), metadata.go
+// and requirement.go (core metadata and PEP 508, as packaging.metadata),
+// archive.go (Warehouse's ZIP and tar checks), classifiers.go and
+// classifiers.txt (the trove classifier list). The tests in
+// publisher/dist and here compare both sides against real tools (packaging,
+// twine, pip) rather than against each other.
+//
+// The server itself does not depend on package testing: `goreleaser-pypi
+// serve` and `demo` run it with Start; NewServer is the one-line helper for
+// tests on top of it.
+//
 // Not modelled: description rendering (Warehouse refuses README markup that
 // fails to render), rate limits, organizations, yanking, and the
 // verification of attestations (only their presence and shape).
@@ -39,7 +57,6 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -80,9 +97,17 @@ type options struct {
 // Option configures a Server.
 type Option func(*options)
 
+// TB is the part of testing.TB NewServer uses (*testing.T, *testing.B and
+// *testing.F satisfy it), so that this package does not import testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // NewServer starts a Server on a loopback port and closes it when the test
 // ends. It fails the test if the server cannot start.
-func NewServer(t testing.TB, opts ...Option) *Server {
+func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := Start("127.0.0.1:0", opts...)
 	if err != nil {
