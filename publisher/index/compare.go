@@ -276,7 +276,9 @@ func Compare(ctx context.Context, client *http.Client, local *dist.Distribution,
 	}
 	indexMembers, err := read(f, fi.Size(), mopts)
 	if err != nil {
-		return v, fmt.Errorf("%s: the index's copy of %s (%s) cannot be compared: %w", local.Path, local.Filename, v.URL, err)
+		return v, fmt.Errorf("%s: the index's copy of %s (%s) cannot be compared: %w; "+
+			"the index holds a file under this name all the same, and PyPI never allows re-using a file name: bump the version and build again",
+			local.Path, local.Filename, v.URL, err)
 	}
 	v.Difference = firstDifference(localMembers, indexMembers, mopts.Capture)
 	v.Same = v.Difference == nil

@@ -154,7 +154,7 @@ func download(ctx context.Context, client *http.Client, u *url.URL, rf RemoteFil
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("downloading %s: the server answered %s", shown, resp.Status)
+		return nil, fmt.Errorf("downloading %s, the URL the index lists: the server answered %s; run again, and if it persists, check the file on the index", shown, resp.Status)
 	case resp.ContentLength > limit:
 		return nil, fmt.Errorf("downloading %s: the answer is %d bytes, more than the %d-byte limit", shown, resp.ContentLength, limit)
 	}

@@ -3,6 +3,7 @@ package index_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -97,22 +98,29 @@ requires-python = ">=3.8"
 // wheel and sdist with SOURCE_DATE_EPOCH=epoch, returning them inspected.
 func build(t *testing.T, p project, epoch int64) (wheel, sdist *dist.Distribution) {
 	t.Helper()
-	root := t.TempDir()
+	wheel, sdist, err := buildIn(t.TempDir(), p, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wheel, sdist
+}
+
+func buildIn(root string, p project, epoch int64) (wheel, sdist *dist.Distribution, err error) {
 	src, out := filepath.Join(root, "src"), filepath.Join(root, "dist")
 	for name, content := range p.files {
 		path := filepath.Join(src, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		mode := os.FileMode(0o644)
 		if p.exec[name] {
 			mode = 0o755
 		}
 		if err := os.WriteFile(path, []byte(content), mode); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		if err := os.Chmod(path, mode); err != nil { // past the umask
-			t.Fatal(err)
+			return nil, nil, err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -120,16 +128,16 @@ func build(t *testing.T, p project, epoch int64) (wheel, sdist *dist.Distributio
 	cmd := exec.CommandContext(ctx, debianPython, "-m", "build", "--no-isolation", "--outdir", out, src)
 	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch, 10))
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("python3 -m build: %v\n%s", err, b)
+		return nil, nil, fmt.Errorf("python3 -m build: %w\n%s", err, b)
 	}
 	entries, err := os.ReadDir(out)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	for _, e := range entries {
 		d, problems, err := dist.Inspect(filepath.Join(out, e.Name()), dist.Options{})
 		if err != nil || len(problems) > 0 {
-			t.Fatalf("inspecting %s: %v %v", e.Name(), err, problems)
+			return nil, nil, fmt.Errorf("inspecting %s: %v %v", e.Name(), err, problems)
 		}
 		switch d.Type {
 		case dist.Wheel:
@@ -139,17 +147,30 @@ func build(t *testing.T, p project, epoch int64) (wheel, sdist *dist.Distributio
 		}
 	}
 	if wheel == nil || sdist == nil {
-		t.Fatalf("the build wrote %v, not a wheel and an sdist", entries)
+		return nil, nil, fmt.Errorf("the build wrote %v, not a wheel and an sdist", entries)
 	}
-	return wheel, sdist
+	return wheel, sdist, nil
+}
+
+func needTwine(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(twineBin); err != nil {
+		t.Skipf("twine not installed at %s (Debian package twine): %v", twineBin, err)
+	}
 }
 
 // upload publishes files to srv with twine, the reference client.
 func upload(t *testing.T, srv *pypitest.Server, files ...*dist.Distribution) {
 	t.Helper()
-	if _, err := os.Stat(twineBin); err != nil {
-		t.Skipf("twine not installed at %s (Debian package twine): %v", twineBin, err)
+	needTwine(t)
+	if err := uploadFiles(srv, t.TempDir(), files...); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// uploadFiles runs twine with home as its HOME; the token goes in the
+// environment, never on the command line.
+func uploadFiles(srv *pypitest.Server, home string, files ...*dist.Distribution) error {
 	args := []string{"upload", "--repository-url", srv.RepositoryURL, "-u", "__token__", "--disable-progress-bar"}
 	for _, f := range files {
 		args = append(args, f.Path)
@@ -157,10 +178,11 @@ func upload(t *testing.T, srv *pypitest.Server, files ...*dist.Distribution) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, twineBin, args...)
-	cmd.Env = append(os.Environ(), "TWINE_PASSWORD="+testToken, "TWINE_NON_INTERACTIVE=1", "HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "TWINE_PASSWORD="+testToken, "TWINE_NON_INTERACTIVE=1", "HOME="+home)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("twine upload: %v\n%s", err, out)
+		return fmt.Errorf("twine upload: %w\n%s", err, out)
 	}
+	return nil
 }
 
 // listedJSON is the file as PyPI's JSON API lists it.
