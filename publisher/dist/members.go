@@ -209,7 +209,7 @@ func ReadSdistMembers(f io.ReaderAt, size int64, opts MemberOptions) ([]Member, 
 	seen := map[string]bool{}
 	walk.onMember = func(hdr *tar.Header, name string, data io.Reader) error {
 		if len(out) >= maxMembers {
-			return fmt.Errorf("more than %d members", maxMembers)
+			return fmt.Errorf("the archive has more than %d members, the most that are listed", maxMembers)
 		}
 		mb := Member{Name: name, Linkname: hdr.Linkname}
 		switch hdr.Typeflag {

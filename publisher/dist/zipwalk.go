@@ -387,7 +387,7 @@ func (w *zipWalk) local(r *offsetReader, start int64) error {
 		return framing("Duplicate filename in local headers: %q", m.Name)
 	}
 	if w.maxMembers > 0 && len(w.members) >= w.maxMembers {
-		return framing("more than %d members", w.maxMembers)
+		return framing("the archive has more than %d members, the most that are listed", w.maxMembers)
 	}
 	m.CompSize, m.Size = compSize, size
 	m.DataOffset = r.off

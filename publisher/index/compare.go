@@ -126,14 +126,14 @@ func (d Difference) String() string {
 	var s string
 	switch d.Kind {
 	case MissingOnIndex:
-		s = fmt.Sprintf("%s: missing on the index (the local file has a %s)", d.Member, d.Local)
+		s = fmt.Sprintf("%s: missing on the index (the local file has %s)", d.Member, withArticle(d.Local.String()))
 	case OnlyOnIndex:
-		s = fmt.Sprintf("%s: only on the index (the index's file has a %s; the local file has no such member)", d.Member, d.Index)
+		s = fmt.Sprintf("%s: only on the index (the index's file has %s; the local file has no such member)", d.Member, withArticle(d.Index.String()))
 	case ContentDiffers:
 		s = fmt.Sprintf("%s: content differs (local %d bytes, sha256 %s; index %d bytes, sha256 %s)", d.Member, d.Local.Size, d.Local.SHA256, d.Index.Size, d.Index.SHA256)
 	case ModeDiffers:
 		if d.Local.Kind != d.Index.Kind {
-			s = fmt.Sprintf("%s: mode differs (a %s in the local file, a %s on the index)", d.Member, d.Local.Kind, d.Index.Kind)
+			s = fmt.Sprintf("%s: mode differs (%s in the local file, %s on the index)", d.Member, withArticle(d.Local.Kind.String()), withArticle(d.Index.Kind.String()))
 		} else {
 			s = fmt.Sprintf("%s: mode differs (%s in the local file, %s on the index)", d.Member, executable(d.Local.Executable), executable(d.Index.Executable))
 		}
@@ -146,6 +146,13 @@ func (d Difference) String() string {
 		s += "; " + d.Detail
 	}
 	return s
+}
+
+func withArticle(s string) string {
+	if strings.IndexByte("aeiou", s[0]) >= 0 {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 func executable(x bool) string {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,14 @@ func TestWheelDifferences(t *testing.T) {
 			text: "tinyutil/__init__.py: mode differs (a regular file in the local file, a symlink on the index)",
 		},
 		{
+			name: "executable member only on the index",
+			edit: func(es []zipEntry) []zipEntry {
+				return append(es, zipEntry{Name: "tinyutil/run", Data: []byte("#!/bin/sh\n"), Mode: 0o100755})
+			},
+			member: "tinyutil/run", kind: index.OnlyOnIndex,
+			text: "tinyutil/run: only on the index (the index's file has an executable regular file, 10 bytes, sha256 ",
+		},
+		{
 			name: "directory entry",
 			edit: func(es []zipEntry) []zipEntry {
 				return append(es, zipEntry{Name: "tinyutil/", Mode: 0o40755})
@@ -179,6 +188,24 @@ func reencodedSdist(t *testing.T, format tar.Format, edit func([]tarEntry) []tar
 		out = edit(out)
 	}
 	return writeTarGz(t, out, gzip.BestSpeed, format)
+}
+
+// Options.MaxMembers bounds what is listed, on either side.
+func TestMaxMembers(t *testing.T) {
+	srv := newFileServer(t)
+	for _, name := range []string{tinyWheel, tinySdist} {
+		local := goodFile(t, name)
+		data := reencodedWheel(t, nil)
+		if name == tinySdist {
+			data = reencodedSdist(t, tar.FormatPAX, nil)
+		}
+		_, err := index.Compare(context.Background(), nil, local, srv.put("/m/"+name, data), index.Options{MaxMembers: 3})
+		t.Log(err)
+		var ae *dist.ArchiveError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), "more than 3 members") || !strings.Contains(err.Error(), local.Path+" cannot be compared") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
 }
 
 func TestSdistEncodingIsIgnored(t *testing.T) {

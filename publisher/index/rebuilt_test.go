@@ -188,6 +188,7 @@ func TestChangedSourceIsDifferent(t *testing.T) {
 			t.Errorf("%s: states %+v %+v", local.Filename, d.Local, d.Index)
 		}
 		err := v.Err()
+		t.Log(err)
 		var ce *index.ConflictError
 		if !errors.As(err, &ce) {
 			t.Fatalf("Err() = %v, want a *ConflictError", err)
