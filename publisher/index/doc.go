@@ -13,8 +13,8 @@
 // Two files of the same name have the same contents when:
 //
 //   - they hold the same members: the same set of paths, directories
-//     included (pip skips directory entries, other installers create
-//     them); a path on one side only is a difference;
+//     included (pip skips directory entries, but an archive extracted as
+//     it is creates them); a path on one side only is a difference;
 //   - every regular member has the same data: the same size and sha256 of
 //     its decompressed bytes. Core metadata is data: PKG-INFO, METADATA,
 //     WHEEL and entry_points.txt are compared byte for byte (a rebuild with
