@@ -33,6 +33,11 @@ type sdistWalk struct {
 	pkgInfoTooLarge map[string]bool
 	findings        []finding
 	readable        bool // the tar could be listed to its end
+
+	// onMember, when set, reads each member's data instead of the
+	// PKG-INFO capture (ReadSdistMembers). An error stops the walk; one
+	// wrapping errBudget is reported as the compression-ratio finding.
+	onMember func(hdr *tar.Header, name string, data io.Reader) error
 }
 
 func newSdistWalk(fileSize int64, maxRatio float64, captureLimit int64) *sdistWalk {
@@ -110,6 +115,15 @@ func (s *sdistWalk) run(r io.Reader) {
 			s.add("archive-path", "member %q %s", hdr.Name, why)
 		}
 		s.members = append(s.members, tarMember{Name: name, Type: hdr.Typeflag, Linkname: hdr.Linkname})
+		if s.onMember != nil {
+			if err = s.onMember(hdr, name, tr); err != nil {
+				if !errors.Is(err, errBudget) {
+					s.add("archive", "member %q: %v", hdr.Name, err)
+				}
+				return
+			}
+			continue
+		}
 		if top, rest, ok := strings.Cut(name, "/"); ok && rest == "PKG-INFO" && hdr.Typeflag == tar.TypeReg {
 			var buf bytes.Buffer
 			var over bool

@@ -105,6 +105,8 @@ type zipWalk struct {
 
 	unsupported   []string // members with a compression method PyPI refuses
 	unsupportedAt int      // their finding
+
+	maxMembers int // 0: no limit (ReadWheelMembers sets one)
 }
 
 func newZipWalk(fileSize int64, maxRatio float64, captureLimit int64, capture func(string) bool) *zipWalk {
@@ -385,6 +387,9 @@ func (w *zipWalk) local(r *offsetReader, start int64) error {
 	m.Name = string(name)
 	if w.byName[m.Name] != nil {
 		return framing("Duplicate filename in local headers: %q", m.Name)
+	}
+	if w.maxMembers > 0 && len(w.members) >= w.maxMembers {
+		return framing("the archive has more than %d members, the most that are listed", w.maxMembers)
 	}
 	m.CompSize, m.Size = compSize, size
 	m.DataOffset = r.off
