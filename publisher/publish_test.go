@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -21,8 +22,10 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/secrets"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/index"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
 )
 
 const token = "pypi-AgEIcHlwaS5vcmcpublishtest0123456789abcdef"
@@ -366,5 +369,68 @@ func TestRunGitHubActionsAnnotationsAndSummary(t *testing.T) {
 	}
 	if md, err := os.ReadFile(summary2); err != nil || !strings.Contains(string(md), "1 failed") {
 		t.Errorf("step summary under GoReleaser: %v\n%s", err, md)
+	}
+}
+
+// TestRebuiltFileIsRecognised: a re-run whose wheel was rebuilt (other
+// timestamps, other compression: other bytes, same contents) finishes
+// with the file "already published (rebuilt, same contents)"; a wheel with
+// one member changed is a conflict that names the member.
+func TestRebuiltFileIsRecognised(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is needed to rebuild a wheel with zipfile")
+	}
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	orig := filepath.Join("..", "testdata", "good", "tinyutil-0.1.0-py3-none-any.whl")
+	vars := map[string]string{"PYPI_API_TOKEN": token}
+	var c captured
+	if _, err := run(context.Background(), job(srv, []string{orig}, vars, &c)); err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	// rezip writes the wheel again with other timestamps and compression,
+	// optionally appending a byte to one member.
+	rezip := func(change string) string {
+		out := filepath.Join(t.TempDir(), filepath.Base(orig))
+		script := `
+import base64, hashlib, sys, zipfile
+src, dst, change = sys.argv[1], sys.argv[2], sys.argv[3]
+with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zo:
+    new = {}
+    for info in zi.infolist():
+        data = zi.read(info)
+        if info.filename == change:
+            data += b"\n# changed\n"
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            new[change] = "%s,sha256=%s,%d" % (change, digest, len(data))
+        if info.filename.endswith(".dist-info/RECORD") and new:
+            data = "".join((new.get(l.split(",")[0], l) + "\n") for l in data.decode().splitlines()).encode()
+        ni = zipfile.ZipInfo(info.filename, date_time=(2030, 1, 2, 3, 4, 6))
+        ni.external_attr = info.external_attr
+        ni.compress_type = zipfile.ZIP_DEFLATED
+        zo.writestr(ni, data)
+`
+		if out, err := exec.Command(python, "-c", script, orig, out, change).CombinedOutput(); err != nil {
+			t.Fatalf("rezip: %v\n%s", err, out)
+		}
+		return out
+	}
+	for _, skip := range []bool{true, false} {
+		j := job(srv, []string{rezip("")}, vars, &c)
+		j.Target.SkipExisting = skip
+		rep, err := run(context.Background(), j)
+		if err != nil || rep.Files[0].Status != upload.StatusSkipped || rep.Files[0].Reason != index.ReasonRebuilt {
+			t.Fatalf("skip_existing=%v: rebuilt wheel: %v %+v\n%s", skip, err, rep.Files, c.logs.String())
+		}
+	}
+	j := job(srv, []string{rezip("tinyutil/__init__.py")}, vars, &c)
+	j.Target.SkipExisting = true
+	rep, err := run(context.Background(), j)
+	var conflict *index.ConflictError
+	if err == nil || !errors.As(rep.Files[0].Err, &conflict) || !strings.Contains(rep.Files[0].Error(), "tinyutil/__init__.py") || !strings.Contains(rep.Files[0].Error(), "bump the version") {
+		t.Fatalf("changed member: %v %+v", err, rep.Files)
+	}
+	if n := len(srv.Files()); n != 1 {
+		t.Errorf("index holds %d files", n)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 // Reading every member of a wheel or sdist, as an installer would extract
@@ -179,7 +181,7 @@ func ReadWheelMembers(f io.ReaderAt, size int64, opts MemberOptions) ([]Member, 
 		}
 		if capture(m.Name) {
 			if m.DataTooLarge {
-				findings = append(findings, finding{RuleArchive, fmt.Sprintf("member %q is larger than %s; refusing to read it", m.Name, humanSize(captureLimit))})
+				findings = append(findings, finding{RuleArchive, fmt.Sprintf("member %q is larger than %s; refusing to read it", m.Name, bytesize.Format(captureLimit))})
 				continue
 			}
 			mb.Data = m.Data
@@ -247,7 +249,7 @@ func ReadSdistMembers(f io.ReaderAt, size int64, opts MemberOptions) ([]Member, 
 				return err
 			}
 			if over {
-				return fmt.Errorf("larger than %s; refusing to read it", humanSize(captureLimit))
+				return fmt.Errorf("larger than %s; refusing to read it", bytesize.Format(captureLimit))
 			}
 			mb.Size = n
 			copy(mb.SHA256[:], sum.Sum(nil))

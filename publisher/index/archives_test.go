@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -223,10 +222,4 @@ func (fs *fileServer) requests() []*http.Request {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return append([]*http.Request(nil), fs.seen...)
-}
-
-func sortZip(es []zipEntry, less func(a, b zipEntry) bool) []zipEntry {
-	out := append([]zipEntry(nil), es...)
-	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
-	return out
 }

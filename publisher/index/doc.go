@@ -1,5 +1,9 @@
-// Package index reads a package index back: whether a file it already
-// holds under a local file's name is that file, or a rebuild of it.
+// Package index reads a package index back, without credentials: which
+// files a release has and their sha256 (Release: PyPI's JSON API, PEP 691
+// JSON and PEP 503 HTML simple pages, streamed and bounded), what an
+// index's answers say (StatusLine: the message of an error, from its JSON,
+// status line or body), and whether a file it already holds under a local
+// file's name is that file, or a rebuild of it (Compare).
 //
 // PyPI never lets a file name be used twice. A release that is run again
 // for the same tag rebuilds its wheel and sdist, and build backends write

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // DefaultTimeout bounds one download of an index's file, answer and body:
@@ -77,16 +77,10 @@ func checkTransport(u *url.URL) error {
 	if u.Hostname() == "" {
 		return fmt.Errorf("refusing %s: no host", displayURL(u))
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
+	if endpoint.Secure(u) {
 		return nil
-	case "http":
-		// The loopback rule lives in oidc (and, for now, in upload and
-		// config); upload's would be an import cycle once upload calls
-		// this package.
-		if oidc.IsLoopback(u.Hostname()) {
-			return nil
-		}
+	}
+	if strings.EqualFold(u.Scheme, "http") {
 		return fmt.Errorf("refusing plain http to %s: use https (plain http is only allowed to loopback hosts such as 127.0.0.1 and localhost)", displayURL(u))
 	}
 	return fmt.Errorf("refusing %s: the scheme must be https (or http to a loopback host)", displayURL(u))
@@ -112,19 +106,23 @@ func readClient(client *http.Client) *http.Client {
 		c = *client
 	}
 	c.Jar = nil
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
-		}
-		if err := checkTransport(req.URL); err != nil {
-			return fmt.Errorf("redirected from %s: %w", displayURL(via[len(via)-1].URL), err)
-		}
-		if prev := via[len(via)-1].URL; strings.EqualFold(prev.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
-			return fmt.Errorf("refusing a redirect from https down to plain http (%s to %s)", displayURL(prev), displayURL(req.URL))
-		}
-		return nil
-	}
+	c.CheckRedirect = checkRedirect
 	return &c
+}
+
+// checkRedirect is the redirect rule of every read: at most maxRedirects,
+// each to a URL the transport rule allows, never from https down to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if err := checkTransport(req.URL); err != nil {
+		return fmt.Errorf("redirected from %s: %w", displayURL(via[len(via)-1].URL), err)
+	}
+	if prev := via[len(via)-1].URL; strings.EqualFold(prev.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
+		return fmt.Errorf("refusing a redirect from https down to plain http (%s to %s)", displayURL(prev), displayURL(req.URL))
+	}
+	return nil
 }
 
 // download streams the file at u to a temporary file, hashing it, and

@@ -1,9 +1,3 @@
-// Package index reads a package index back, without credentials: which
-// files a release has and their sha256 (PyPI's JSON API, PEP 691 JSON and
-// PEP 503 HTML simple pages, streamed and bounded), and what an index's
-// answers say (the message of an error, from its JSON, status line or
-// body). The upload engine uses it to skip files already published and to
-// settle "already exists" answers by hash.
 package index
 
 import (
@@ -23,7 +17,6 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // Bounds on what reading the index may cost.
@@ -40,6 +33,8 @@ type File struct {
 	// URL is where the file is downloaded, resolved against the page that
 	// listed it ("" when the listing gave none).
 	URL string
+	// Size in bytes, when the listing says (0 otherwise).
+	Size int64
 }
 
 // Reader reads an index's listings. It is safe for concurrent use.
@@ -194,6 +189,7 @@ func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error)
 		URLs []struct {
 			Filename string `json:"filename"`
 			URL      string `json:"url"`
+			Size     int64  `json:"size"`
 			Digests  struct {
 				SHA256 string `json:"sha256"`
 			} `json:"digests"`
@@ -206,7 +202,7 @@ func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error)
 	base, _ := url.Parse(u)
 	for _, f := range v.URLs {
 		if f.Filename != "" {
-			l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256), URL: resolve(base, f.URL)}
+			l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256), URL: resolve(base, f.URL), Size: f.Size}
 		}
 	}
 	return l, true, nil
@@ -231,6 +227,7 @@ func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, erro
 			Files []struct {
 				Filename string            `json:"filename"`
 				URL      string            `json:"url"`
+				Size     int64             `json:"size"`
 				Hashes   map[string]string `json:"hashes"`
 			} `json:"files"`
 		}
@@ -240,7 +237,7 @@ func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, erro
 		base, _ := url.Parse(u)
 		for _, f := range v.Files {
 			if f.Filename != "" {
-				l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), URL: resolve(base, f.URL)}
+				l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), URL: resolve(base, f.URL), Size: f.Size}
 			}
 		}
 		return l, true, nil
@@ -363,19 +360,8 @@ func resolve(base *url.URL, ref string) string {
 }
 
 // NewClient is the HTTP client for reading an index: it never carries
-// credentials, so following redirects is safe; still, never from https down
-// to plain http outside loopback, and at most 10 of them.
+// credentials, so following redirects is safe; still, only as checkRedirect
+// allows (never from https down to plain http, at most 10).
 func NewClient(tr http.RoundTripper) *http.Client {
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("stopped after 10 redirects")
-			}
-			if !endpoint.Secure(req.URL) {
-				return fmt.Errorf("refusing a redirect to plain http: %s", req.URL)
-			}
-			return nil
-		},
-	}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
 }

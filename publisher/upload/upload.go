@@ -91,7 +91,8 @@ type Publisher struct {
 	repo      *url.URL // where files are POSTed; the only host that sees credentials
 	index     *url.URL // read APIs and project pages
 	upload    *http.Client
-	reader    *index.Reader // what the index already has; no credentials
+	read      *http.Client  // listings and downloads; never credentials
+	reader    *index.Reader // what the index already has
 	log       log.Interface
 	userAgent string
 }
@@ -164,7 +165,8 @@ func New(opts Options) (*Publisher, error) {
 		// and, to another host, the credentials. The answer is reported.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	p.reader = index.NewReader(p.index, check, index.NewClient(tr), p.userAgent)
+	p.read = index.NewClient(tr)
+	p.reader = index.NewReader(p.index, check, p.read, p.userAgent)
 	return p, nil
 }
 
@@ -386,6 +388,32 @@ func (p *Publisher) conflictError(d *dist.Distribution, rf index.File, source st
 		d.Path, d.Filename, p.index, d.Digests.SHA256, rf.SHA256, source)
 }
 
+// settleDifferent decides about a file of the same name and another sha256
+// on the index: a rebuild of the same contents (a release re-run with
+// byte-different archives) is already published, and skipped; anything
+// else is a conflict naming the first differing member. When the contents
+// cannot be compared, the conflict says why.
+func (p *run) settleDifferent(ctx context.Context, d *dist.Distribution, rf index.File, source string, res Result) Result {
+	if rf.URL == "" {
+		res.Status, res.Err = StatusFailed, fmt.Errorf("%w (the index gave no download URL to compare contents)", p.conflictError(d, rf, source))
+		return res
+	}
+	v, err := index.Compare(ctx, p.read, d, index.RemoteFile{URL: rf.URL, Page: source, SHA256: rf.SHA256, Size: rf.Size}, index.Options{
+		MaxFileSize: max(2*d.Size, dist.DefaultMaxFileSize),
+		UserAgent:   p.userAgent,
+		Log:         p.log,
+	})
+	switch {
+	case err != nil:
+		res.Status, res.Err = StatusFailed, fmt.Errorf("%w (its contents could not be compared: %w)", p.conflictError(d, rf, source), err)
+	case v.Same:
+		res.Status, res.Reason = StatusSkipped, v.String()
+	default:
+		res.Status, res.Err = StatusFailed, v.Err()
+	}
+	return res
+}
+
 // Reasons shown for skipped files.
 const (
 	reasonIdentical  = "identical file already on the index"
@@ -412,7 +440,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 			res.Status, res.Reason = StatusSkipped, reasonIdentical
 			return res
 		case different:
-			return fail(p.conflictError(d, rf, src))
+			return p.settleDifferent(ctx, d, rf, src, res)
 		case unknown:
 			p.log.WithField("file", d.Filename).WithError(err).Debug("could not compare with the index")
 		}
@@ -539,8 +567,7 @@ func (p *run) afterExists(ctx context.Context, d *dist.Distribution, ans *answer
 		}
 		return res
 	case different:
-		res.Status, res.Err = StatusFailed, p.conflictError(d, rf, src)
-		return res
+		return p.settleDifferent(ctx, d, rf, src, res)
 	case absent:
 		res.Status = StatusFailed
 		res.Err = fmt.Errorf("%s: upload refused by %s: %s; the index does not list a file named %s (read from %s): "+
