@@ -377,10 +377,10 @@ func provenance(tp *trustedPublisher, atts []decoded) (json.RawMessage, error) {
 	var publisher map[string]any
 	if tp.github != nil {
 		publisher = map[string]any{"kind": "GitHub", "repository": tp.github.Repository, "workflow": tp.github.Workflow,
-			"environment": env(tp.github.Environment), "claims": nil}
+			"environment": env(tp.github.Environment)}
 	} else {
 		publisher = map[string]any{"kind": "GitLab", "repository": tp.gitlab.ProjectPath, "workflow_filepath": tp.gitlab.WorkflowPath,
-			"environment": env(tp.gitlab.Environment), "claims": nil}
+			"environment": env(tp.gitlab.Environment)}
 	}
 	return json.Marshal(map[string]any{
 		"version":             1,
