@@ -164,7 +164,11 @@ func (a *Attester) Attest(ctx context.Context, cred Credential, files []File) (m
 		for _, f := range files {
 			results[f.Filename] = skippedResult(d.Skip, StatusSkipped)
 		}
-		if d.Skip.Reason != ReasonDisabled {
+		switch d.Skip.Reason {
+		case ReasonDisabled:
+		case ReasonNotTrustedPublishing:
+			a.log.WithField("reason", d.Skip.Msg).Info("uploading without attestations")
+		default:
 			a.log.WithField("reason", d.Skip.Msg).Warn("uploading without attestations")
 		}
 		return results, nil

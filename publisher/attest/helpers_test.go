@@ -30,7 +30,9 @@ type env struct {
 	sig *pypitest.Sigstore
 }
 
-func newEnv(t *testing.T, opts ...pypitest.Option) *env {
+func newEnv(t *testing.T, opts ...pypitest.Option) *env { return newEnvB(t, opts...) }
+
+func newEnvB(t testing.TB, opts ...pypitest.Option) *env {
 	t.Helper()
 	srv := pypitest.NewServer(t, opts...)
 	return &env{srv: srv, sig: srv.Sigstore}
