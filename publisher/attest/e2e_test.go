@@ -202,3 +202,33 @@ func claimsOf(t testing.TB, i *pypitest.Issuer) map[string]any {
 	}
 	return c
 }
+
+// TestGitLabUploadWithAttestations: the GitLab CI identity, its
+// certificate (https://gitlab.com issuer, project//file Build Config URI)
+// and the index's GitLab policy agree.
+func TestGitLabUploadWithAttestations(t *testing.T) {
+	e := newEnv(t, pypitest.WithGitLabPublisher(pypitest.GitLabPublisher{ProjectPath: "group/tinyutil", WorkflowPath: ".gitlab-ci.yml"}))
+	cred := Credential{TrustedPublishing: true, Claims: claimsOf(t, e.srv.Issuer),
+		IdentityToken: func(context.Context) (string, error) { return e.srv.Issuer.IDToken("sigstore") }}
+	p, err := PublisherFromClaims(cred.Claims)
+	if err != nil || p.Kind != KindGitLab || p.Repository != "group/tinyutil" || p.Workflow != ".gitlab-ci.yml" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	fs := files(t)
+	res, err := e.attester(t, Always).Attest(context.Background(), cred, fs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, _ := e.srv.Issuer.IDToken("pypi")
+	body, _ := json.Marshal(map[string]string{"token": jwt})
+	resp, err := http.Post(e.srv.URL+"/_/oidc/mint-token", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if status, line := postUpload(t, e.srv.RepositoryURL, out.Token, filepath.Join(goodDir, fs[0].Filename), res[fs[0].Filename].Field); status != 200 {
+		t.Fatalf("%s", line)
+	}
+}
