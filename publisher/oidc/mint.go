@@ -38,6 +38,7 @@ type minter struct {
 	spent    map[string]bool // identity tokens already sent, by issuer and jti
 	fatal    error           // a failure that will not go away: returned again
 	mints    int
+	claims   Claims // of the identity token behind the last minted token
 }
 
 func newMinter(c *config, ix index, p Provider) *minter {
@@ -54,6 +55,14 @@ func newMinter(c *config, ix index, p Provider) *minter {
 		audience: c.Audience,
 		spent:    map[string]bool{},
 	}
+}
+
+// mintClaims returns the claims of the identity token exchanged for the
+// last minted token (nil before the first mint).
+func (m *minter) mintClaims() Claims {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.claims
 }
 
 func (m *minter) count() int {
@@ -199,6 +208,7 @@ func (m *minter) accept(l *log.Entry, resp *response, claims Claims, aud, jwt st
 		if m.mask {
 			ghactions.AddMask(m.c.Stdout, ok.Token)
 		}
+		m.claims = claims
 		expiry := m.expiry(ok.Expires, resp.header)
 		l.WithField("expires_in", expiry.Sub(m.now()).Round(time.Second)).Info("minted upload token")
 		return credential.NewToken(ok.Token, "trusted publishing ("+m.provider.Name()+")", expiry), nil

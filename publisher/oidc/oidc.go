@@ -36,6 +36,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -210,7 +211,10 @@ func readFileLimited(name string) ([]byte, error) {
 // An API token comes as credential.Static. A trusted-publishing source is a
 // credential.Reuse over the minter, so it also implements
 // credential.Invalidator, and has Provider() string (e.g. "GitHub Actions")
-// and Mints() int (tokens minted so far).
+// and Mints() int (tokens minted so far), IdentityToken(ctx, audience)
+// (another identity token from the same CI identity, e.g. for audience
+// "sigstore" to sign PEP 740 attestations) and MintClaims() Claims (the
+// claims behind the current upload token: which trusted publisher matched).
 func NewSource(opts Options) (credential.Source, error) {
 	c, err := opts.config()
 	if err != nil {
@@ -283,6 +287,19 @@ func (s *source) Provider() string { return s.m.provider.Name() }
 
 // Mints reports how many upload tokens have been minted so far.
 func (s *source) Mints() int { return s.m.count() }
+
+// IdentityToken returns an identity token for audience from the identity
+// provider in use (GitHub: a new one per call; GitLab: <AUD>_ID_TOKEN, e.g.
+// SIGSTORE_ID_TOKEN; Google: the metadata server). It is not exchanged
+// anywhere by this package. Failures are *Error values.
+func (s *source) IdentityToken(ctx context.Context, audience string) (string, error) {
+	return s.m.provider.IdentityToken(ctx, audience)
+}
+
+// MintClaims returns the claims of the identity token exchanged for the
+// current upload token, nil before the first mint: they say which trusted
+// publisher the index matched.
+func (s *source) MintClaims() Claims { return s.m.mintClaims() }
 
 // ErrorProblem returns the Problem of err if it is (or wraps) an *Error,
 // or "" otherwise.

@@ -123,7 +123,7 @@ func (o *oidcServer) mint(body []byte) (string, int64, *mintError) {
 	now := o.opts.clock()
 	o.forgetJTIs(now)
 
-	projects, anyProject, perr2 := o.matchPublisher(claims, service)
+	projects, anyProject, publisher, perr2 := o.matchPublisher(claims, service)
 	if perr2 != nil {
 		return "", 0, perr2
 	}
@@ -131,7 +131,7 @@ func (o *oidcServer) mint(body []byte) (string, int64, *mintError) {
 	tok := "pypi-" + mintedTokenSuffix()
 	notBefore := now.Unix()
 	expires := time.Unix(notBefore, 0).Add(o.opts.lifetime)
-	t := &apiToken{value: tok, expires: expires, minted: true}
+	t := &apiToken{value: tok, expires: expires, minted: true, publisher: publisher}
 	if !anyProject {
 		t.projects = projects
 	}

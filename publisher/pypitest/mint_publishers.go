@@ -16,9 +16,9 @@ import (
 
 // matchPublisher finds the publisher for claims, turning a matching pending
 // publisher into a regular one first (creating its project), and returns the
-// normalized projects a minted token may upload to, or anyProject. The
-// caller holds o.mu.
-func (o *oidcServer) matchPublisher(claims map[string]any, service string) ([]string, bool, *mintError) {
+// normalized projects a minted token may upload to, or anyProject, and the
+// publisher itself. The caller holds o.mu.
+func (o *oidcServer) matchPublisher(claims map[string]any, service string) ([]string, bool, *trustedPublisher, *mintError) {
 	pending, err := o.findPublisher(claims, service, true)
 	switch {
 	case err == nil:
@@ -27,30 +27,30 @@ func (o *oidcServer) matchPublisher(claims map[string]any, service string) ([]st
 			// Warehouse deletes a pending publisher whose project appeared
 			// in the meantime.
 			o.removePublisher(tp)
-			return nil, false, &mintError{code: "invalid-pending-publisher", description: "valid token, but project already exists",
+			return nil, false, nil, &mintError{code: "invalid-pending-publisher", description: "valid token, but project already exists",
 				reason: fmt.Sprintf("pending publisher %s: project %q already exists", tp, tp.project)}
 		}
 		if err := o.createProject(tp.project); err != nil {
-			return nil, false, &mintError{code: "invalid-payload", description: err.Error(), reason: "creating the pending publisher's project"}
+			return nil, false, nil, &mintError{code: "invalid-payload", description: err.Error(), reason: "creating the pending publisher's project"}
 		}
 		tp.pending = false
 	case errors.Is(err, errReusedToken):
-		return nil, false, reuseError()
+		return nil, false, nil, reuseError()
 	}
 
 	group, err := o.findPublisher(claims, service, false)
 	if err != nil {
 		if errors.Is(err, errReusedToken) {
-			return nil, false, reuseError()
+			return nil, false, nil, reuseError()
 		}
-		return nil, false, &mintError{code: "invalid-publisher",
+		return nil, false, nil, &mintError{code: "invalid-publisher",
 			description: fmt.Sprintf("valid token, but no corresponding publisher (%s)", err), reason: err.Error()}
 	}
 	var projects []string
 	seen := map[string]bool{}
 	for _, tp := range group {
 		if tp.project == "" {
-			return nil, true, nil
+			return nil, true, group[0], nil
 		}
 		n := tpNormalize(tp.project)
 		if !seen[n] {
@@ -58,7 +58,7 @@ func (o *oidcServer) matchPublisher(claims map[string]any, service string) ([]st
 			projects = append(projects, n)
 		}
 	}
-	return projects, false, nil
+	return projects, false, group[0], nil
 }
 
 func reuseError() *mintError {

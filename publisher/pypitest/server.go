@@ -46,9 +46,16 @@
 // serve` and `demo` run it with Start; NewServer is the one-line helper for
 // tests on top of it.
 //
+// PEP 740 attestations (the "attestations" field) are verified as
+// Warehouse verifies them, against the trusted root of the fake Sigstore
+// the server starts (Sigstore) or WithAttestationTrustedRoot's, stored,
+// and served by PyPI's Integrity API at
+// /integrity/<project>/<version>/<filename>/provenance. This verifier is
+// written independently of the client's (publisher/attest), on sigstore-go,
+// so that the index catches the client's mistakes instead of sharing them.
+//
 // Not modelled: description rendering (Warehouse refuses README markup that
-// fails to render), rate limits, organizations, yanking, and the
-// verification of attestations (only their presence and shape).
+// fails to render), rate limits, organizations and yanking.
 package pypitest
 
 import (
@@ -58,6 +65,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
 // Server is a running local index.
@@ -70,6 +79,10 @@ type Server struct {
 	SimpleURL string
 	// Issuer is the fake CI identity issuer the index trusts (its own listener).
 	Issuer *Issuer
+	// Sigstore is the fake Fulcio and Rekor (their own listeners) trusting
+	// Issuer; the index verifies attestations against its TrustedRoot
+	// unless WithAttestationTrustedRoot says otherwise.
+	Sigstore *Sigstore
 
 	opts     options
 	listener net.Listener
@@ -78,7 +91,9 @@ type Server struct {
 	oidc     *oidcServer
 	stats    serverStats
 	core     *core
-	cancel   context.CancelFunc // ends the requests in flight (Close)
+	// attestVerifier checks uploaded attestations (attestations.go).
+	attestVerifier *verify.Verifier
+	cancel         context.CancelFunc // ends the requests in flight (Close)
 }
 
 // serverStats are counters the handlers bump and tests read through Stats.
@@ -90,8 +105,9 @@ type serverStats struct {
 // options collects what Option functions set. Upload/index options live in
 // coreOptions (core.go), trusted publishing options in oidcOptions (oidc.go).
 type options struct {
-	core coreOptions
-	oidc oidcOptions
+	core   coreOptions
+	oidc   oidcOptions
+	attest attestOptions
 }
 
 // Option configures a Server.
@@ -143,8 +159,15 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.Issuer = s.oidc.issuer
+	if err := s.initAttestations(); err != nil {
+		ln.Close()
+		s.oidc.close()
+		s.closeCore()
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	s.registerCore(mux)
+	mux.HandleFunc("GET /integrity/{project}/{version}/{filename}/provenance", s.handleProvenance)
 	mux.HandleFunc("GET /_/oidc/audience", s.oidc.handleAudience)
 	mux.HandleFunc("POST /_/oidc/mint-token", s.oidc.handleMintToken)
 	// Requests live in a context Close cancels: a handler sleeping out an
@@ -162,6 +185,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	err := s.http.Close()
 	s.oidc.close()
+	s.Sigstore.Close()
 	s.closeCore()
 	return err
 }

@@ -1,6 +1,7 @@
 package pypitest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -79,6 +80,10 @@ type File struct {
 	RecordMismatch bool
 	// Attestations is the raw "attestations" form field, if any.
 	Attestations string
+	// Provenance is the PEP 740 provenance object the Integrity API
+	// serves: the verified attestations and the publisher's identity (nil
+	// without attestations).
+	Provenance json.RawMessage
 }
 
 // Files returns every file the index holds, in upload order.

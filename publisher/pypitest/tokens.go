@@ -12,6 +12,8 @@ type apiToken struct {
 	projects []string  // normalized project names it may upload to; empty = any
 	expires  time.Time // zero = never
 	minted   bool      // minted by trusted publishing (a "non-user identity")
+	// publisher minted it: the identity its uploads' attestations must have.
+	publisher *trustedPublisher
 }
 
 // tokenStore holds the static tokens (WithToken) and the minted ones.

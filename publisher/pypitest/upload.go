@@ -434,6 +434,7 @@ type upload struct {
 	metadata       []byte
 	recordMismatch bool
 	attestations   string
+	provenance     json.RawMessage
 }
 
 // checkState runs the checks that read the index's state (core.mu held):
@@ -618,15 +619,8 @@ func (u *upload) checkArchive() *statusReply {
 		}
 	}
 	if raw, ok := u.form.last("attestations"); ok {
-		if !u.tok.minted {
-			return badRequest("Invalid attestations supplied during upload: Attestations are only supported when using Trusted Publishing")
-		}
-		var list []json.RawMessage
-		if err := json.Unmarshal([]byte(raw), &list); err != nil {
-			return badRequest("Invalid attestations supplied during upload: Malformed attestations: %v", err)
-		}
-		if len(list) > 2 {
-			return badRequest("Invalid attestations supplied during upload: Too many attestations: %d > 2", len(list))
+		if rep := u.checkAttestations(raw); rep != nil {
+			return rep
 		}
 		u.attestations = raw
 	}
@@ -746,6 +740,7 @@ func (u *upload) commit() *statusReply {
 		UploadedAt:     time.Now(),
 		RecordMismatch: u.recordMismatch,
 		Attestations:   u.attestations,
+		Provenance:     u.provenance,
 	}
 	r.files = append(r.files, sf)
 	if filetype == "sdist" {
