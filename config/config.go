@@ -46,6 +46,8 @@ const (
 	// DefaultTimeout bounds the wait for the index's answer to one upload
 	// once the file is sent: the index hashes, checks and stores it first.
 	DefaultTimeout = 10 * time.Minute
+	// DefaultCheckVersion: the Python files' version must match the tag.
+	DefaultCheckVersion = true
 )
 
 // Bounds checked by validation.
@@ -76,6 +78,15 @@ type File struct {
 	Version int `yaml:"version"`
 	// Targets are the indexes to publish to, in order.
 	Targets []Target `yaml:"targets"`
+	// CheckVersion requires, in every GoReleaser mode, that each Python
+	// file's version equals the release tag's (PEP 440 normalized:
+	// v1.2.3-rc.1 is 1.2.3rc1). Default true.
+	CheckVersion bool `yaml:"check_version"`
+	// SkipIDs are GoReleaser Python builds this release does not publish
+	// on purpose. Any other Python build that a target's ids (or the
+	// custom publisher's ids:) leave out is an error, so that a typo or a
+	// new build never publishes half a release silently.
+	SkipIDs []string `yaml:"skip_ids"`
 
 	// Path is where the file was read from ("" for Default()).
 	Path string `yaml:"-"`
@@ -160,7 +171,7 @@ func DefaultTarget() Target {
 func Default() *File {
 	t := DefaultTarget()
 	t.Name = defaultName(t.RepositoryURL)
-	return &File{Version: 1, Targets: []Target{t}}
+	return &File{Version: 1, Targets: []Target{t}, CheckVersion: DefaultCheckVersion}
 }
 
 // Enabled returns the targets that are not disabled.

@@ -38,7 +38,7 @@ func Parse(data []byte, path string, getenv func(string) string) (*File, error) 
 		getenv = func(string) string { return "" }
 	}
 	d := &decoder{file: path, getenv: getenv}
-	f := &File{Path: path}
+	f := &File{Path: path, CheckVersion: DefaultCheckVersion}
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {

@@ -73,8 +73,11 @@ func unknownKey(key, prefix, scope string, known []string) string {
 	return fmt.Sprintf("unknown key %q%s (known keys: %s)", key, where, strings.Join(known, ", "))
 }
 
-// closest returns the known key nearest to key by edit distance, if it is
-// near enough to be a typo: at most 2 edits, or a third of the key's length.
+// Closest returns the known name nearest to name by edit distance, if it is
+// near enough to be a typo (at most 2 edits, or a third of its length), or
+// "". Settings keys and GoReleaser build ids are suggested with it.
+func Closest(name string, known []string) string { return closest(name, known) }
+
 func closest(key string, known []string) string {
 	best, bestDist := "", -1
 	for _, k := range known {

@@ -95,7 +95,7 @@ func Read(distDir string) (*List, error) {
 	file := filepath.Join(distDir, FileName)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s not found: GoReleaser writes it at the end of `goreleaser release` (or `goreleaser build`); run that first, or point --dist at GoReleaser's dist directory", file)
+		return nil, fmt.Errorf("%s not found: GoReleaser writes it at the end of `goreleaser release` (or `goreleaser build`); run that first, or point --dist at GoReleaser's dist directory (%w)", file, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading GoReleaser's artifact list: %w", err)

@@ -97,10 +97,12 @@ func (p *Pipe) Publish(ctx *context.Context) error {
 	log.IncreasePadding()
 	defer log.DecreasePadding()
 	_, err = publisher.Publish(ctx, cfg, List(ctx), publisher.Options{
-		DryRun: p.DryRun,
-		Getenv: env(ctx),
-		Log:    log.Log,
-		Stdout: p.Stdout,
+		DryRun:     p.DryRun,
+		Getenv:     env(ctx),
+		Log:        log.Log,
+		Stdout:     p.Stdout,
+		Tag:        ctx.Git.CurrentTag,
+		TagVersion: ctx.Version,
 	})
 	var nothing *publisher.NothingToPublish
 	if errors.As(err, &nothing) {

@@ -183,7 +183,7 @@ func TestPublishByID(t *testing.T) {
 	logs := quiet(t)
 	srv := pypitest.NewServer(t, pypitest.WithToken("pypi-plugin-test"))
 	ctx := newRun(t, map[string]string{"PYPI_API_TOKEN": "pypi-plugin-test"})
-	p := &Pipe{Config: parseConfig(t, "targets:\n  - repository_url: "+srv.RepositoryURL+"\n    ids: [python-sdist]\n")}
+	p := &Pipe{Config: parseConfig(t, "skip_ids: [python-wheel]\ntargets:\n  - repository_url: "+srv.RepositoryURL+"\n    ids: [python-sdist]\n")}
 	if err := p.Publish(ctx); err != nil {
 		t.Fatalf("Publish: %v\n%s", err, logs)
 	}
@@ -265,6 +265,7 @@ func TestVerifyEverythingFirst(t *testing.T) {
 	copyFile(t, filepath.Join(origWD, "..", "testdata", "bad", broken), filepath.Join("dist", "broken", broken))
 	addArtifact(t, ctx, broken, "dist/broken/"+broken, "Wheel", map[string]any{"ID": "broken"})
 	p := &Pipe{Config: parseConfig(t, fmt.Sprintf(`
+skip_ids: [broken]
 targets:
   - name: testpypi
     repository_url: %s

@@ -23,6 +23,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,11 @@ type Options struct {
 	UserAgent string
 	// Transport replaces the HTTP transport of uploads and index reads (tests).
 	Transport http.RoundTripper
+	// Tag and TagVersion are the GoReleaser release's tag ("v1.2.3-rc.1")
+	// and version ("1.2.3-rc.1"). With TagVersion set and the settings'
+	// check_version on, every file's version must equal it, PEP 440
+	// normalized.
+	Tag, TagVersion string
 }
 
 func (o *Options) defaults() {
@@ -121,6 +127,7 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 		}
 		plans = append(plans, &plan{target: t, arts: arts})
 	}
+	errs = append(errs, leftOut(cfg, list, plans)...)
 	if err := cfg.CheckEnv(o.Getenv); err != nil {
 		if o.DryRun {
 			// As for every credential problem in a dry run: say it, go on.
@@ -134,7 +141,7 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 	}
 
 	// Verify everything before uploading anything.
-	if err := verify(plans, o, res); err != nil {
+	if err := verify(plans, cfg, o, res); err != nil {
 		return res, err
 	}
 
@@ -171,7 +178,7 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 // target's size limit and each file against the checksum GoReleaser
 // recorded for it. Problems are logged one per line (and annotated on
 // GitHub Actions) and returned as one reported *dist.VerifyError.
-func verify(plans []*plan, o Options, res *report.Release) error {
+func verify(plans []*plan, cfg *config.File, o Options, res *report.Release) error {
 	// The union of every target's files, each read and hashed once.
 	index := map[string]int{}
 	var paths []string
@@ -193,6 +200,9 @@ func verify(plans []*plan, o Options, res *report.Release) error {
 				problems = append(problems, dist.Problem{File: d.Path, Rule: dist.RuleChecksum, Message: fmt.Sprintf(
 					"the file changed after GoReleaser built it: its sha256 is %s, GoReleaser recorded %s; re-run the release rather than publish files that differ from its checksums", d.Digests.SHA256, want)})
 			}
+		}
+		if o.TagVersion != "" && cfg.CheckVersion {
+			problems = append(problems, tagProblems(dists, o.Tag, o.TagVersion)...)
 		}
 		seen := map[string]bool{}
 		for _, p := range plans {
@@ -230,6 +240,53 @@ func verify(plans []*plan, o Options, res *report.Release) error {
 		writeHashes(o.Stdout, dists)
 	}
 	return nil
+}
+
+// leftOut names the Python builds of a GoReleaser release that a target's
+// ids leave out, unless the settings say so on purpose (skip_ids): a typo
+// in ids, or a build added later, must not publish half a release silently.
+// Lists without build ids (files from the command line) have nothing to
+// leave out.
+func leftOut(cfg *config.File, list *goreleaser.List, plans []*plan) []error {
+	var ids []string
+	for _, a := range list.Python() {
+		if id := a.ID(); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	var errs []error
+	for _, p := range plans {
+		if len(p.target.IDs) == 0 {
+			continue // every Python build
+		}
+		for _, id := range ids {
+			if !slices.Contains(p.target.IDs, id) && !slices.Contains(cfg.SkipIDs, id) {
+				errs = append(errs, fmt.Errorf("target %q (%s): the release's Python build %q is not in its ids: %s; add it there, or list it under skip_ids: in %s if leaving it out is intended",
+					p.target.Name, p.target.Source(), id, strings.Join(p.target.IDs, ", "), describe(cfg)))
+			}
+		}
+	}
+	return errs
+}
+
+// tagProblems are the files whose version is not the release tag's.
+func tagProblems(dists []*dist.Distribution, tag, tagVersion string) []dist.Problem {
+	want, err := dist.NormalizeVersion(tagVersion)
+	if err != nil {
+		return []dist.Problem{{File: tag, Rule: dist.RuleTagVersion, Message: fmt.Sprintf(
+			"the release tag %s (version %s) is not a PEP 440 version, so no Python file can match it; tag the release with one (v1.2.3, v1.2.3-rc.1), or set check_version: false in the settings file", tag, tagVersion)}}
+	}
+	var out []dist.Problem
+	for _, d := range dists {
+		got, err := dist.NormalizeVersion(d.Version())
+		if err != nil || got == want {
+			continue // an invalid version is verification's to report
+		}
+		out = append(out, dist.Problem{File: d.Path, Rule: dist.RuleTagVersion, Message: fmt.Sprintf(
+			"version %s does not match the release tag %s (version %s): set the project's version to %s (pyproject.toml) and release again, or tag the release for %s; set check_version: false in the settings file to publish anyway",
+			d.Version(), tag, want, want, got)})
+	}
+	return out
 }
 
 // writeHashes prints the digests of each distribution the way

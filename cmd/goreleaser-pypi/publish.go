@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 
@@ -69,11 +70,11 @@ the file for every target.`,
 		if cfg.Path != "" {
 			logEnvRepositoryURL(a, f)
 		}
-		list, err := goreleaser.Read(distDir)
+		list, run, err := releaseArtifacts(a, distDir)
 		if err != nil {
 			return err
 		}
-		res, err := publisher.Publish(cmd.Context(), cfg, list, publisher.Options{
+		opts := publisher.Options{
 			DryRun:    dryRun,
 			Getenv:    a.getenv,
 			Log:       a.log,
@@ -81,7 +82,11 @@ the file for every target.`,
 			Progress:  progressWriter(a),
 			UserAgent: userAgent(),
 			SkipMask:  underGoReleaser(a.getenv),
-		})
+		}
+		if run != nil {
+			opts.Tag, opts.TagVersion = run.Metadata.Tag, run.Metadata.Version
+		}
+		res, err := publisher.Publish(cmd.Context(), cfg, list, opts)
 		if jsonOut {
 			if werr := res.WriteJSON(a.stdout); werr != nil {
 				return werr
@@ -95,6 +100,27 @@ the file for every target.`,
 		return publishFailure(a, err)
 	}
 	return cmd
+}
+
+// releaseArtifacts is the release's artifact list: dist/artifacts.json, or,
+// when GoReleaser stopped before writing it (a failed publisher, an
+// interrupted run), the Python files found where its builders wrote them.
+// run is the GoReleaser run (its tag), nil for a bare artifacts.json.
+func releaseArtifacts(a *app, distDir string) (*goreleaser.List, *goreleaser.Dist, error) {
+	run, runErr := goreleaser.OpenDist(distDir)
+	if runErr != nil {
+		run = nil
+	}
+	list, err := goreleaser.Read(distDir)
+	if err == nil || run == nil || !errors.Is(err, fs.ErrNotExist) {
+		return list, run, err
+	}
+	found, derr := run.Discover()
+	if derr != nil {
+		return nil, nil, fmt.Errorf("%s has no %s (GoReleaser stopped before writing it), and its Python files could not all be found: %w", distDir, goreleaser.FileName, derr)
+	}
+	a.log.WithField("dist", distDir).WithField("files", len(found.Python())).Info("no artifacts.json (GoReleaser stopped before writing it): publishing the Python files its builds wrote")
+	return found, run, nil
 }
 
 // loadConfig reads the settings file: path when given (it must exist),

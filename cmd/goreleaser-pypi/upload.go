@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser/releasewide"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
@@ -131,8 +133,12 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 			return usageError("%v", err)
 		}
 	}
-	// The files are given explicitly: the settings' build ids do not apply.
-	overrides := append(settingOverrides(a, fl), config.Override{Key: "ids", Source: "the command line"})
+	run := customPublisherRun(files)
+	overrides := settingOverrides(a, fl)
+	if run == nil {
+		// The files are given explicitly: the settings' build ids do not apply.
+		overrides = append(overrides, config.Override{Key: "ids", Source: "the command line"})
+	}
 	if err := cfg.Apply(overrides...); err != nil {
 		if f.configFile == "" && urlRefused(err) {
 			// A URL the transport rule refuses fails the run (exit 1), as
@@ -150,6 +156,9 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 		if len(cfg.Enabled()) == 0 {
 			return usageError("%s: every target is disabled; enable one, or name it with --target", f.configFile)
 		}
+	}
+	if run != nil {
+		return runReleaseWide(cmd.Context(), a, f, cfg, run, files[0])
 	}
 	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), publisher.Options{
 		DryRun:    f.dryRun,
@@ -177,6 +186,60 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 		return usageError("%v", err)
 	}
 	return publishFailure(a, err)
+}
+
+// customPublisherRun returns the GoReleaser run whose custom publisher
+// handed us file, or nil. GoReleaser runs one process per artifact while
+// its publish phase runs: the file lies in a dist directory that has the
+// run's config.yaml and metadata.json, no artifacts.json yet (written after
+// the publish phase), and a publishers: entry that runs goreleaser-pypi.
+func customPublisherRun(files []string) *goreleaser.Dist {
+	if len(files) != 1 {
+		return nil
+	}
+	d, err := goreleaser.FindDist(files[0])
+	if err != nil || d.Finished() {
+		return nil
+	}
+	if _, ok := d.Publisher(); !ok {
+		return nil
+	}
+	return d
+}
+
+// runReleaseWide publishes the whole Python release of a GoReleaser run
+// once, whichever of its publisher processes gets there first, and says
+// what became of this process's file.
+func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.File, d *goreleaser.Dist, file string) error {
+	out, err := releasewide.Run(ctx, releasewide.Options{
+		Dist:   d,
+		Config: cfg,
+		File:   file,
+		Publish: publisher.Options{
+			DryRun:    f.dryRun,
+			PrintHash: f.printHash,
+			Getenv:    a.getenv,
+			Log:       a.log,
+			Stdout:    workflowStream(a, f.json),
+			UserAgent: userAgent(),
+			// GoReleaser captures this process's stdout: the runner never
+			// reads a workflow command from it.
+			SkipMask: true,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if out.OK {
+		a.log.WithField("report", out.ReportPath).Info(out.Message)
+		return nil
+	}
+	a.log.Error(out.Message)
+	for _, line := range out.Details {
+		a.log.Error(line)
+	}
+	a.log.WithField("report", out.ReportPath).Info("the whole release's outcome")
+	return silentFailure
 }
 
 // publishFailure turns Publish's error into the command's: nil, a silent
@@ -286,6 +349,10 @@ func expandFiles(args []string) ([]string, error) {
 	for _, arg := range args {
 		st, err := os.Stat(arg)
 		switch {
+		case err == nil && st.IsDir() && goreleaser.IsDist(arg):
+			// GoReleaser's dist holds Go archives (.tar.gz, .zip) beside the
+			// Python builds' directories: never take them for sdists.
+			return nil, fmt.Errorf("%s is GoReleaser's dist directory: publish its Python files with `goreleaser-pypi publish --dist %s` (it finds them by build, with or without artifacts.json)", arg, arg)
 		case err == nil && st.IsDir():
 			matches, err := distributionsIn(arg)
 			if err != nil {

@@ -60,6 +60,7 @@ const (
 	RuleDuplicateFilename = "duplicate-filename"
 	RuleDuplicateSdist    = "duplicate-sdist"
 	RuleChecksum          = "checksum"               // the file differs from the checksum its builder recorded
+	RuleTagVersion        = "tag-version"            // the file's version is not the release tag's
 	RuleRecordMismatch    = "record-mismatch"        // warning
 	RuleFilenameNotNormal = "filename-version-form"  // warning
 	RuleFieldNotSent      = "field-not-sent"         // warning

@@ -21,7 +21,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -84,7 +83,7 @@ type faultCounter struct{ n, status int }
 
 // NewSigstore starts a fake Sigstore trusting issuers and stops it when
 // the test ends.
-func NewSigstore(t testing.TB, issuers ...*Issuer) *Sigstore {
+func NewSigstore(t TB, issuers ...*Issuer) *Sigstore {
 	t.Helper()
 	s, err := StartSigstore(issuers...)
 	if err != nil {

@@ -321,6 +321,8 @@ type Release struct {
 	// Problems are the verification problems that stopped the release
 	// before any target was attempted.
 	Problems []dist.Problem `json:"problems,omitempty"`
+	// Error is why the release, or part of it, was not published.
+	Error string `json:"error,omitempty"`
 }
 
 // Add appends a target's report.
