@@ -202,7 +202,7 @@ func verify(plans []*plan, cfg *config.File, o Options, res *report.Release) err
 			}
 		}
 		if o.TagVersion != "" && cfg.CheckVersion {
-			problems = append(problems, tagProblems(dists, o.Tag, o.TagVersion)...)
+			problems = append(problems, TagProblems(dists, o.Tag, o.TagVersion)...)
 		}
 		seen := map[string]bool{}
 		for _, p := range plans {
@@ -228,7 +228,7 @@ func verify(plans []*plan, cfg *config.File, o Options, res *report.Release) err
 			o.Log.WithField("file", p.File).Error(p.Message)
 		}
 		o.Log.Error(verr.Error())
-		githubActions(o, &report.Target{Problems: problems, Err: verr, DryRun: o.DryRun})
+		GitHubOutputs(o, &report.Target{Problems: problems, Err: verr, DryRun: o.DryRun})
 		return Reported(verr)
 	}
 	var total int64
@@ -269,8 +269,9 @@ func leftOut(cfg *config.File, list *goreleaser.List, plans []*plan) []error {
 	return errs
 }
 
-// tagProblems are the files whose version is not the release tag's.
-func tagProblems(dists []*dist.Distribution, tag, tagVersion string) []dist.Problem {
+// TagProblems are the files whose version is not the release tag's (its
+// version as GoReleaser says it, tagVersion), PEP 440 normalized.
+func TagProblems(dists []*dist.Distribution, tag, tagVersion string) []dist.Problem {
 	want, err := dist.NormalizeVersion(tagVersion)
 	if err != nil {
 		return []dist.Problem{{File: tag, Rule: dist.RuleTagVersion, Message: fmt.Sprintf(

@@ -27,7 +27,7 @@ func runTarget(ctx context.Context, t config.Target, dists []*dist.Distribution,
 	if err != nil && !errors.Is(err, ErrReported) {
 		rep.Err = err
 	}
-	githubActions(o, rep)
+	GitHubOutputs(o, rep)
 	return rep, err
 }
 
@@ -61,7 +61,7 @@ func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribu
 	case credErr != nil:
 		return credErr
 	default:
-		rep.Credentials = describeSource(src, t.TokenEnv)
+		rep.Credentials = DescribeCredentials(src, t.TokenEnv)
 		if o.DryRun {
 			if _, ok := src.(interface{ Provider() string }); ok {
 				logger.WithField("credentials", rep.Credentials).Info("a real run would mint an upload token now (not in a dry run: each mint spends a single-use identity token)")
@@ -105,8 +105,8 @@ func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribu
 	return Reported(upErr)
 }
 
-// describeSource says where the token comes from, never what it is.
-func describeSource(src any, tokenEnv string) string {
+// DescribeCredentials says where a source's token comes from, never what it is.
+func DescribeCredentials(src any, tokenEnv string) string {
 	if p, ok := src.(interface{ Provider() string }); ok {
 		return "trusted publishing (" + p.Provider() + ")"
 	}
@@ -142,9 +142,12 @@ func logSummary(o Options, rep *report.Target, start time.Time) {
 	}
 }
 
-// githubActions annotates failures and appends the step summary when
-// running in a GitHub Actions job.
-func githubActions(o Options, rep *report.Target) {
+// GitHubOutputs annotates a report's failures and appends it to the step
+// summary when running in a GitHub Actions job. Publish calls it for every
+// target; a front end reporting a failure that stopped the release before
+// any target calls it too.
+func GitHubOutputs(o Options, rep *report.Target) {
+	o.defaults()
 	env := ghactions.Env(o.Getenv)
 	if !env.Enabled() {
 		return

@@ -3,12 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 )
 
 func init() { register(newCheckCmd) }
@@ -41,23 +45,57 @@ func newCheckCmd(a *app) *cobra.Command {
 		asJSON      bool
 		maxFileSize string
 		allow       []string
+		configFile  string
+		credentials bool
+		tag         string
 	)
 	cmd := &cobra.Command{
-		Use:   "check FILE...",
+		Use:   "check [--config FILE [--credentials]] [--tag TAG] [FILE|DIR...]",
 		Short: "Verify wheels and sdists the way PyPI will, without uploading",
 		Long: "check inspects every wheel (.whl) and sdist (.tar.gz) given and reports everything " +
 			"PyPI would refuse: file names, core metadata, archive structure, and rules about the " +
 			"set (one sdist per release, no two files with one name). It prints one line per file " +
 			"(\"ok\", or each problem) and exits 1 if any file fails. upload runs the same checks " +
-			"over all files before it uploads anything.",
-		Example: "  goreleaser-pypi check dist/*.whl dist/*.tar.gz\n  goreleaser-pypi check --json dist/demo_py-0.1.0-py3-none-any.whl",
+			"over all files before it uploads anything.\n\n" +
+			"--config FILE validates a settings file (every problem, with its line), with or without " +
+			"files: GoReleaser's `before: hooks:` can run it to stop a release before anything is built. " +
+			"--credentials then also checks that every enabled target can find a credential (an API " +
+			"token, or a CI identity for trusted publishing; nothing is minted). --tag TAG requires " +
+			"every file's version to be the tag's (PEP 440 normalized: v1.2.3-rc.1 is 1.2.3rc1), as a " +
+			"GoReleaser build's post hook can check it as soon as the wheel or sdist is built.",
+		Example: "  goreleaser-pypi check dist/*.whl dist/*.tar.gz\n  goreleaser-pypi check --json dist/demo_py-0.1.0-py3-none-any.whl\n" +
+			"  goreleaser-pypi check --config .goreleaser-pypi.yaml                  # before: hooks:\n" +
+			"  goreleaser-pypi check --tag {{ .Tag }} {{ dir .Path }}               # a Python build's hooks: post:",
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError("check needs at least one file: goreleaser-pypi check dist/*.whl dist/*.tar.gz")
+			if len(args) == 0 && configFile == "" {
+				return usageError("check needs at least one file (goreleaser-pypi check dist/*.whl dist/*.tar.gz), or --config FILE to validate a settings file")
+			}
+			if credentials && configFile == "" {
+				return usageError("--credentials checks the targets of a settings file: add --config %s", config.DefaultFile)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if configFile != "" {
+				cfg, err := config.Load(configFile, a.getenv)
+				if err != nil {
+					return usageError("%v", err)
+				}
+				if credentials {
+					if err := checkCredentials(a, cfg); err != nil {
+						return err
+					}
+				}
+				if len(args) == 0 {
+					a.log.WithField("targets", len(cfg.Enabled())).Info(configFile + " is valid")
+					return nil
+				}
+			}
+			files, err := expandFiles(args)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			args = files
 			opts := dist.Options{AllowClassifiers: allow}
 			if maxFileSize != "" {
 				n, err := bytesize.Parse(maxFileSize)
@@ -66,7 +104,7 @@ func newCheckCmd(a *app) *cobra.Command {
 				}
 				opts.MaxFileSize = n
 			}
-			report := runCheck(args, opts)
+			report := runCheck(args, opts, tag)
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -92,12 +130,18 @@ func newCheckCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable report on stdout")
 	cmd.Flags().StringVar(&maxFileSize, "max-file-size", "", "per-file size limit (default 100MiB, PyPI's; e.g. 200MiB for a project with a raised limit)")
 	cmd.Flags().StringArrayVar(&allow, "allow-classifier", nil, "accept a trove classifier newer than this build's list (repeatable)")
+	cmd.Flags().StringVar(&configFile, "config", "", "validate this settings file (with no FILE: only the settings)")
+	cmd.Flags().BoolVar(&credentials, "credentials", false, "with --config: check that every enabled target can find a credential (nothing is minted)")
+	cmd.Flags().StringVar(&tag, "tag", "", "require every file's version to be this release tag's (v1.2.3-rc.1 = 1.2.3rc1)")
 	return cmd
 }
 
 // runCheck verifies the files and shapes the report.
-func runCheck(paths []string, opts dist.Options) checkReport {
+func runCheck(paths []string, opts dist.Options, tag string) checkReport {
 	dists, problems := dist.Check(paths, opts)
+	if tag != "" && len(problems) == 0 {
+		problems = publisher.TagProblems(dists, tag, strings.TrimPrefix(tag, "v"))
+	}
 	byFile := map[string][]checkFinding{}
 	for _, p := range problems {
 		byFile[p.File] = append(byFile[p.File], checkFinding{Rule: p.Rule, Message: p.Message})
@@ -144,4 +188,30 @@ func printCheck(a *app, report checkReport) {
 	if failed > 0 {
 		fmt.Fprintf(a.stderr, "%d of %d files would be refused; nothing was uploaded\n", failed, len(report.Files))
 	}
+}
+
+// checkCredentials reports, for every enabled target, a credential that
+// cannot be found: an API token variable that is not set where it is
+// required, or no CI identity where trusted publishing is the only way.
+// Nothing is minted: finding the identity is enough.
+func checkCredentials(a *app, cfg *config.File) error {
+	if err := cfg.CheckEnv(a.getenv); err != nil {
+		return err
+	}
+	for _, t := range cfg.Enabled() {
+		src, err := oidc.NewSource(oidc.Options{
+			RepositoryURL: t.RepositoryURL,
+			Mode:          oidc.Mode(t.TrustedPublishing),
+			Audience:      t.Audience,
+			TokenEnv:      t.TokenEnv,
+			Getenv:        a.getenv,
+			Log:           a.log,
+			SkipMask:      true,
+		})
+		if err != nil {
+			return fmt.Errorf("target %q: %w", t.Name, err)
+		}
+		a.log.WithField("target", t.Name).WithField("credentials", publisher.DescribeCredentials(src, t.TokenEnv)).Info("credentials found")
+	}
+	return nil
 }

@@ -111,8 +111,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", state, err)
 	}
-	sum := sha256.Sum256(d.MetadataRaw)
-	run := hex.EncodeToString(sum[:8])
+	run := runKey(d)
 	lockFile, err := os.OpenFile(filepath.Join(state, lockFileName), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the run's lock: %w", err)
@@ -137,6 +136,13 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, err
 	}
 	return own(l, o.File, true, filepath.Join(state, ReportFileName)), nil
+}
+
+// runKey identifies the run: metadata.json is written anew, with the time
+// in nanoseconds, at the start of every goreleaser run.
+func runKey(d *goreleaser.Dist) string {
+	sum := sha256.Sum256(d.MetadataRaw)
+	return hex.EncodeToString(sum[:8])
 }
 
 // lock waits for the run's lock, trying every poll, until ctx ends.
@@ -170,6 +176,7 @@ func lead(ctx context.Context, o Options, l *ledger, reportPath string) {
 	if err != nil {
 		l.Error = "nothing was published: " + err.Error()
 		o.Publish.Log.Error(l.Error)
+		publisher.GitHubOutputs(o.Publish, &report.Target{Name: "release", Err: errors.New(l.Error)})
 		for _, a := range list.Python() {
 			l.Files[a.Resolved] = fileOutcome{Filename: a.Name, Message: l.Error}
 		}

@@ -224,8 +224,9 @@ func gitLabSection(varName, aud string) string {
 		"      id_tokens:\n" +
 		"        " + varName + ":\n" +
 		"          aud: " + aud + "\n\n" +
-		"The index exchanges that one token once: run goreleaser-pypi once per job (`goreleaser-pypi publish`\n" +
-		"after the release), not as a GoReleaser custom publisher, which starts a process per file\n" +
+		"The index exchanges that token once: goreleaser-pypi mints once per target for the whole release, also\n" +
+		"as a GoReleaser custom publisher (forward GITLAB_CI and PYPI_ID_TOKEN in its env:); a second target\n" +
+		"(TestPyPI) needs a token of its own audience (TESTPYPI_ID_TOKEN with aud: testpypi)\n" +
 		"(" + docsGitLabIDTokens + ").\n"
 }
 

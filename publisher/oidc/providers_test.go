@@ -80,7 +80,7 @@ func TestGitLab(t *testing.T) {
 		mustContain(t, "message", err.Error(),
 			"trusted publishing: GITLAB_CI is set but TESTPYPI_ID_TOKEN is not: the job declares no ID token for the audience testpypi",
 			"    release:\n      id_tokens:\n        TESTPYPI_ID_TOKEN:\n          aud: testpypi\n",
-			"run goreleaser-pypi once per job (`goreleaser-pypi publish`",
+			"goreleaser-pypi mints once per target for the whole release",
 			"Or upload with an API token instead.")
 		if _, mints, _ := ix.stats(); mints != 0 {
 			t.Error("minted without a token")
