@@ -44,6 +44,9 @@ func TestCorruptSdistPublishesNothing(t *testing.T) {
 			t.Errorf("the failure does not say %q:\n%s", want, out)
 		}
 	}
+	if os.Getenv("E2E_SHOW") != "" {
+		t.Log(out)
+	}
 	rep := readReport(t, p)
 	if len(rep.Targets) != 0 || len(rep.Problems) == 0 {
 		t.Errorf("report.json: %+v", rep)

@@ -193,8 +193,8 @@ func lead(ctx context.Context, o Options, l *ledger, reportPath string) {
 			l.Error = "nothing to publish: " + nothing.Reason
 		} else {
 			l.Error = err.Error()
-			if len(res.Targets) == 0 {
-				l.Error = "nothing was published: " + strings.TrimPrefix(l.Error, "nothing was published:")
+			if len(res.Targets) == 0 && !strings.Contains(l.Error, "nothing was published") {
+				l.Error = "nothing was published: " + l.Error
 			}
 		}
 		for _, p := range res.Problems {
