@@ -49,7 +49,7 @@ def _from_record():
         return None
     for f in files:
         if f.name == _COMMAND:
-            path = str(f.locate())
+            path = os.path.realpath(str(f.locate()))
             if os.path.isfile(path):
                 return path
     return None
