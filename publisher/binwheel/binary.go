@@ -29,6 +29,9 @@ type executable struct {
 	interpreter string
 	libraries   []string
 	minMacOS    string // the Mach-O minimum macOS ("12.0"), highest of the slices
+	// levels are the instruction-set settings of a universal binary's
+	// slices (GOAMD64 of the amd64 one, GOARM64 of the arm64 one).
+	levels map[string]string
 }
 
 // errNotGo marks a file without Go build information.
@@ -123,6 +126,7 @@ func (x *executable) readFat(path string, f *os.File) error {
 	newest := -1
 	x.cgoKnown = true
 	x.goarch = "all"
+	x.levels = map[string]string{}
 	for i, a := range ff.Arches {
 		slice := &executable{}
 		bi, err := buildinfo.Read(io.NewSectionReader(f, int64(a.Offset), int64(a.Size)))
@@ -132,6 +136,13 @@ func (x *executable) readFat(path string, f *os.File) error {
 		slice.setBuildInfo(bi)
 		if slice.goos != "darwin" {
 			return fmt.Errorf("%s: slice %d is built for %s/%s, not darwin", path, i, slice.goos, slice.goarch)
+		}
+		// Each half's instruction-set level counts (Target.GOAMD64 and
+		// GOARM64 of a universal binary).
+		for _, k := range []string{"GOAMD64", "GOARM64"} {
+			if v, ok := slice.settings[k]; ok {
+				x.levels[k] = v
+			}
 		}
 		if arches[slice.goarch] {
 			return fmt.Errorf("%s: the universal binary holds two %s slices", path, slice.goarch)

@@ -158,6 +158,9 @@ func resolve(b Binary) (*resolved, error) {
 		GoVersion: x.goVersion,
 		MinMacOS:  x.minMacOS,
 	}
+	if x.levels != nil {
+		t.GOAMD64, t.GOARM64 = x.levels["GOAMD64"], x.levels["GOARM64"]
+	}
 	if t.GOOS == "" || t.GOARCH == "" {
 		return nil, fmt.Errorf("%s: its build information names no GOOS/GOARCH", b.Path)
 	}

@@ -317,6 +317,12 @@ func TestUniversalBinary(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "universal binary") {
 		t.Errorf("a universal binary given as arm64: %v", err)
 	}
+	// Each half's instruction-set level counts.
+	v3 := goBuild(t, helloMain, "darwin", "amd64", "GOAMD64=v3")
+	fatV3 := universal(t, filepath.Join(t.TempDir(), "hello"), v3, arm)
+	if _, skipped, err := BuildAll(ctx(), testSpec(), []Binary{{Path: fatV3}}, t.TempDir()); err != nil || len(skipped) != 1 || !strings.Contains(skipped[0].Error(), "GOAMD64=v3") {
+		t.Errorf("universal with an amd64 v3 half: %v %v", skipped, err)
+	}
 	// A fat file of one architecture twice is not universal2.
 	twice := universal(t, filepath.Join(t.TempDir(), "hello"), amd, amd)
 	if _, err := Build(ctx(), testSpec(), Binary{Path: twice}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "universal binary") {

@@ -124,8 +124,13 @@ func Platform(t Target) (string, error) {
 	none := func(format string, args ...any) (string, error) {
 		return "", &NoPlatformTagError{Target: t, Reason: fmt.Sprintf(format, args...)}
 	}
-	if lv, ok := baselineLevels[t.GOARCH]; ok && t.GOOS != "darwin" {
-		if v := t.level(lv.setting); v != "" && v != lv.baseline {
+	arches := []string{t.GOARCH}
+	if t.GOARCH == "all" { // a universal binary: both halves
+		arches = []string{"amd64", "arm64"}
+	}
+	for _, arch := range arches {
+		lv, ok := baselineLevels[arch]
+		if v := t.level(lv.setting); ok && v != "" && v != lv.baseline {
 			return none("it was built with %s=%s, and a platform tag only promises the baseline (%s=%s): pip would install it on machines that cannot run it. Build it with %s=%s to publish it",
 				lv.setting, v, lv.setting, lv.baseline, lv.setting, lv.baseline)
 		}
