@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
 )
 
 var fixedDate, fixedTime = msDosTime(zipEpoch)
@@ -73,6 +74,16 @@ func TestBuildEveryTargetFromRealBinaries(t *testing.T) {
 			t.Errorf("%s: %d members, want script, METADATA, WHEEL, RECORD", want, len(w.members))
 		}
 		checkWheel(t, path, dist.Options{})
+	}
+	// Every tag is in Warehouse's allow-list, as the local index enforces
+	// it on upload (universal2 is uploaded in TestUniversalBinary).
+	if _, err := exec.LookPath("twine"); err == nil {
+		srv := pypitest.NewServer(t, pypitest.WithToken(toolToken))
+		paths, _ := filepath.Glob(filepath.Join(out, "*.whl"))
+		twineUpload(t, srv, paths...)
+		if len(srv.Files()) != len(realTargets) {
+			t.Errorf("the index accepted %d of %d wheels", len(srv.Files()), len(realTargets))
+		}
 	}
 }
 
@@ -312,6 +323,10 @@ func TestUniversalBinary(t *testing.T) {
 	}
 	if _, err := readStrict(path, fixedDate, fixedTime); err != nil {
 		t.Error(err)
+	}
+	checkWheel(t, path, dist.Options{})
+	if _, err := exec.LookPath("twine"); err == nil {
+		twineUpload(t, pypitest.NewServer(t, pypitest.WithToken(toolToken)), path)
 	}
 	_, err = Build(ctx(), testSpec(), Binary{Path: fat, GOOS: "darwin", GOARCH: "arm64"}, t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "universal binary") {
