@@ -87,6 +87,10 @@ type File struct {
 	// custom publisher's ids:) leave out is an error, so that a typo or a
 	// new build never publishes half a release silently.
 	SkipIDs []string `yaml:"skip_ids"`
+	// BinaryWheels turn GoReleaser's Go builds into platform wheels,
+	// published with the release's other Python files, so that
+	// `pip install` / `uvx` installs the CLI.
+	BinaryWheels []BinaryWheel `yaml:"binary_wheels"`
 
 	// Path is where the file was read from ("" for Default()).
 	Path string `yaml:"-"`
@@ -133,6 +137,34 @@ type Target struct {
 	file string              // the settings file, for run-time errors
 	line int                 // where the target starts in it
 	at   map[string]position // where each field was set, for validation errors
+}
+
+// BinaryWheel is one PyPI project made of Go binaries: one wheel per
+// platform, for every binary of the GoReleaser builds it selects.
+type BinaryWheel struct {
+	// IDs are the GoReleaser Go builds whose binaries go in the wheels.
+	IDs []string `yaml:"ids"`
+	// Name is the PyPI project (default: the build's binary name).
+	Name string `yaml:"name"`
+	// Summary is the one-line description.
+	Summary string `yaml:"summary"`
+	// Readme is a file (relative to the project) whose content is the long
+	// description; its content type comes from the extension.
+	Readme string `yaml:"readme"`
+	// License is an SPDX expression (Metadata 2.4, License-Expression) or,
+	// if it is not one, free text (Metadata 2.1, License).
+	License string `yaml:"license"`
+	// LicenseFiles are copied into the wheels' .dist-info/licenses/.
+	LicenseFiles []string `yaml:"license_files"`
+	// URLs are the project URLs, label → URL.
+	URLs map[string]string `yaml:"urls"`
+	// Keywords, Classifiers and RequiresPython go into the metadata.
+	Keywords       []string `yaml:"keywords"`
+	Classifiers    []string `yaml:"classifiers"`
+	RequiresPython string   `yaml:"requires_python"`
+	// PythonModule, when set, also makes `python -m {module}` run the
+	// binary. Off by default.
+	PythonModule string `yaml:"python_module"`
 }
 
 // Retry is a target's retry policy.

@@ -177,6 +177,10 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, field string) {
 		panic("unreachable: targets are decoded by decodeTargets")
 	case v.Kind() == reflect.Slice && v.Type().Elem() == targetType:
 		d.decodeTargets(n, v)
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
+		d.decodeEntries(n, v, field)
+	case v.Kind() == reflect.Map:
+		d.decodeStringMap(n, v, field)
 	case v.Kind() == reflect.Struct && v.Type() != durationType:
 		d.decodeMapping(n, v, field+".", field)
 	case v.Kind() == reflect.Slice:
@@ -208,6 +212,39 @@ func (d *decoder) decodeTargets(n *yaml.Node, v reflect.Value) {
 		d.targets = append(d.targets, tn)
 	}
 	v.Set(reflect.ValueOf(out))
+}
+
+// decodeEntries decodes a list of mappings (binary_wheels) into a slice
+// of structs, each strictly (unknown keys are errors).
+func (d *decoder) decodeEntries(n *yaml.Node, v reflect.Value, field string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, field, "expected a list of entries (each starting with \"- \"), found %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+	for i, en := range n.Content {
+		e := reflect.New(v.Type().Elem()).Elem()
+		scope := fmt.Sprintf("%s[%d]", field, i)
+		d.decodeMapping(resolveAlias(en), e, scope+".", scope)
+		s = reflect.Append(s, e)
+	}
+	v.Set(s)
+}
+
+// decodeStringMap decodes a mapping of strings (urls: label → URL).
+func (d *decoder) decodeStringMap(n *yaml.Node, v reflect.Value, field string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, field, "expected a mapping (label: value), found %s", kindName(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], resolveAlias(n.Content[i+1])
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.decodeScalar(val, e, field+"."+k.Value)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+	v.Set(m)
 }
 
 func (d *decoder) decodeList(n *yaml.Node, v reflect.Value, field string) {
@@ -292,6 +329,14 @@ func (d *decoder) finish(f *File, doc *yaml.Node) {
 	}
 	if f.Version != 1 {
 		d.fail(findKey(doc, "version"), "version", "unsupported version %d: this goreleaser-pypi reads version 1 (upgrade goreleaser-pypi for newer files)", f.Version)
+	}
+	if list := valueOf(doc, "binary_wheels"); list != nil && list.Kind == yaml.SequenceNode {
+		for i, bw := range f.BinaryWheels {
+			if i >= len(list.Content) {
+				break
+			}
+			d.validateBinaryWheel(bw, fmt.Sprintf("binary_wheels[%d]", i), resolveAlias(list.Content[i]))
+		}
 	}
 	if len(f.Targets) == 0 {
 		if d.failed("", "targets") {

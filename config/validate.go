@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
@@ -158,5 +160,23 @@ func defaultName(repositoryURL string) string {
 			return "index"
 		}
 		return name
+	}
+}
+
+// validateBinaryWheel checks an entry of binary_wheels.
+func (d *decoder) validateBinaryWheel(bw BinaryWheel, label string, n *yaml.Node) {
+	at := func(key string) *yaml.Node {
+		if k := findKey(n, key); k != nil {
+			return k
+		}
+		return n
+	}
+	if len(bw.IDs) == 0 {
+		d.fail(at("ids"), label+".ids", "list the GoReleaser Go builds whose binaries become wheels, e.g. ids: [mytool]")
+	}
+	for label2, u := range bw.URLs {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			d.fail(at("urls"), label+".urls."+label2, "%q is not an http(s) URL: PyPI refuses other project URLs", u)
+		}
 	}
 }

@@ -39,6 +39,19 @@ var publisher = pypitest.GitHubPublisher{
 	Pending:    true, // a pending publisher: the first upload creates the project
 }
 
+// newIndex is a local index trusting the example's workflow for both of
+// its projects: polyglotdemo (the Python package; a pending publisher, as
+// for a first release) and polyglot (the Go CLI's binary wheels, an
+// existing project with the same publisher).
+func newIndex(t *testing.T) *pypitest.Server {
+	t.Helper()
+	cli := publisher
+	cli.Project, cli.Pending = "polyglot", false
+	const owner = "pypi-e2e-owner-of-polyglot"
+	return pypitest.NewServer(t, pypitest.WithToken(owner), pypitest.WithProject("polyglot", owner),
+		pypitest.WithTrustedPublisher(publisher), pypitest.WithTrustedPublisher(cli))
+}
+
 // tools are what every test needs, found or built once.
 type tools struct {
 	goreleaser string // the real goreleaser binary
@@ -195,6 +208,17 @@ func (p *project) replace(rel, old, new string) {
 
 func (p *project) append(rel, s string) { p.write(rel, p.read(rel)+s) }
 
+// removeBuildHooks removes the example's post-build checks.
+func (p *project) removeBuildHooks() {
+	p.t.Helper()
+	const hook = "    hooks:\n      post:\n        - goreleaser-pypi check --tag {{ .Tag }} {{ dir .Path }}\n"
+	s := p.read(".goreleaser.yaml")
+	if strings.Count(s, hook) != 2 {
+		p.t.Fatal(".goreleaser.yaml no longer has the two Python build hooks: update the test")
+	}
+	p.write(".goreleaser.yaml", strings.ReplaceAll(s, hook, ""))
+}
+
 // dropPublisher removes the custom publisher (the last section of the
 // example's .goreleaser.yaml), for the publish-after-release flow.
 func (p *project) dropPublisher() {
@@ -350,7 +374,7 @@ func distFiles(t *testing.T, p *project) map[string]string {
 func TestCustomPublisher(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, nil)
 	summary := filepath.Join(t.TempDir(), "step-summary.md")
 
@@ -402,7 +426,7 @@ func TestCustomPublisher(t *testing.T) {
 func TestPublishAfterRelease(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, (*project).dropPublisher)
 	env := ciEnv(tl, srv, filepath.Join(t.TempDir(), "step-summary.md"))
 
@@ -416,11 +440,12 @@ func TestPublishAfterRelease(t *testing.T) {
 
 	// A target naming a build id GoReleaser did not build (a typo) fails
 	// before anything is uploaded, listing the ids that exist.
-	p.write("typo.yaml", strings.Replace(p.read(".goreleaser-pypi.yaml"), "python-sdist]", "python-sdsit]", 1))
+	p.write("typo.yaml", strings.Replace(p.read(".goreleaser-pypi.yaml"), "python-sdist,", "python-sdsit,", 1))
 	_, stderr := publish(t, tl, p, env, 1, "--config", "typo.yaml")
 	for _, want := range []string{
-		`target "pypi" (typo.yaml:4): build id "python-sdsit" matches no artifact in dist/artifacts.json`,
-		`Python build ids present: "python-sdist", "python-wheel" (other ids: "default", "polyglot")`,
+		`target "pypi" (typo.yaml:16): build id "python-sdsit" matches no artifact in dist/artifacts.json`,
+		// polyglot is there twice: its binaries, and the wheels binary_wheels makes of them.
+		`Python build ids present: "polyglot", "python-sdist", "python-wheel" (other ids: "default", "polyglot")`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -436,7 +461,7 @@ func TestPublishAfterRelease(t *testing.T) {
 	if n := strings.Count(stderr, "::add-mask::pypi-"); n != 1 {
 		t.Errorf("%d ::add-mask:: lines for one mint:\n%s", n, stderr)
 	}
-	if len(res.Targets) != 1 || res.Targets[0].Target != "pypi" || res.Targets[0].Report.Summary.Uploaded != 2 {
+	if len(res.Targets) != 1 || res.Targets[0].Target != "pypi" || res.Targets[0].Report.Summary.Uploaded != 3 { // wheel, sdist, the CLI's wheel
 		t.Fatalf("publish result: %+v", res)
 	}
 	if st := srv.OIDCStats(); st.Minted != 1 {
@@ -450,7 +475,7 @@ func TestPublishAfterRelease(t *testing.T) {
 
 	// Re-running converges: both files are already there with the same hash.
 	res, _ = publish(t, tl, p, env, 0)
-	if s := res.Targets[0].Report.Summary; s.Skipped != 2 || s.Uploaded != 0 {
+	if s := res.Targets[0].Report.Summary; s.Skipped != 3 || s.Uploaded != 0 { // wheel, sdist, the CLI's wheel
 		t.Fatalf("second publish: %+v", s)
 	}
 }
@@ -504,6 +529,10 @@ func trapProject(t *testing.T, dropPublisher bool) *project {
 	return newProject(t, func(p *project) {
 		p.replace("python/pyproject.toml", `name = "polyglotdemo"`, `name = "polyglot-demo"`)
 		p.replace(".goreleaser.yaml", "checksum:\n  name_template: checksums.txt\n", "checksum:\n  disable: true\n")
+		// The example's build hooks catch the trap at build time (see
+		// TestNameTrapCaughtByBuildHook); these tests are about what the
+		// publish phase says without them.
+		p.removeBuildHooks()
 		if dropPublisher {
 			p.dropPublisher()
 		}
@@ -555,6 +584,30 @@ func TestNameTrapCustomPublisher(t *testing.T) {
 	}
 }
 
+// TestNameTrapCaughtByBuildHook: with the example's build hooks, the trap
+// stops the release right after the sdist is built, before anything is
+// archived, released or uploaded.
+func TestNameTrapCaughtByBuildHook(t *testing.T) {
+	t.Parallel()
+	tl := setup(t)
+	srv := newIndex(t)
+	p := newProject(t, func(p *project) {
+		p.replace("python/pyproject.toml", `name = "polyglotdemo"`, `name = "polyglot-demo"`)
+	})
+	out, err := release(t, tl, p, ciEnv(tl, srv, filepath.Join(t.TempDir(), "summary.md")))
+	if err == nil {
+		t.Fatalf("goreleaser release succeeded with a pre-PEP 625 sdist:\n%s", out)
+	}
+	for _, want := range []string{"running hook", "polyglot-demo-0.1.0.tar.gz is invalid, should be polyglot_demo-0.1.0.tar.gz", "PEP 625"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failure does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "custom publisher") || len(srv.Requests()) != 0 {
+		t.Errorf("the release went on to publish (%d requests)", len(srv.Requests()))
+	}
+}
+
 // TestNameTrapPublish: the same release through publish: nothing at all is
 // uploaded (not even the good wheel), and the error explains.
 func TestNameTrapPublish(t *testing.T) {
@@ -591,7 +644,7 @@ func TestNameTrapPublish(t *testing.T) {
 func TestCustomPublisherWithoutCredentials(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, nil)
 	env := ciEnv(tl, srv, filepath.Join(t.TempDir(), "summary.md"))
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "ACTIONS_ID_TOKEN_REQUEST_") })

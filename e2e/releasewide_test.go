@@ -24,7 +24,7 @@ const sdistHook = "    buildmode: sdist\n    hooks:\n      post:\n        - gore
 func TestCorruptSdistPublishesNothing(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, func(p *project) {
 		p.replace(".goreleaser.yaml", sdistHook,
 			"    buildmode: sdist\n    hooks:\n      post:\n        - sh -c 'printf \"not a gzip file\" > {{ dir .Path }}/polyglotdemo-0.1.0.tar.gz'")
@@ -59,7 +59,7 @@ func TestCorruptSdistPublishesNothing(t *testing.T) {
 func TestReleaseWideTwoTargets(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, func(p *project) {
 		p.write(".goreleaser-pypi.yaml", "version: 1\ntargets:\n"+
 			"  - name: staging\n    ids: [python-wheel, python-sdist]\n"+
@@ -103,9 +103,11 @@ func TestReleaseWideTwoTargets(t *testing.T) {
 func TestGitLabSingleIdentityToken(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithGitLabPublisher(pypitest.GitLabPublisher{
-		ProjectPath: "example/polyglot", WorkflowPath: ".gitlab-ci.yml", Project: "polyglotdemo", Pending: true,
-	}))
+	gitlab := pypitest.GitLabPublisher{ProjectPath: "example/polyglot", WorkflowPath: ".gitlab-ci.yml", Project: "polyglotdemo", Pending: true}
+	cli := gitlab
+	cli.Project, cli.Pending = "polyglot", false
+	const owner = "pypi-e2e-owner-of-polyglot"
+	srv := pypitest.NewServer(t, pypitest.WithToken(owner), pypitest.WithProject("polyglot", owner), pypitest.WithGitLabPublisher(gitlab), pypitest.WithGitLabPublisher(cli))
 	p := newProject(t, func(p *project) {
 		p.replace(".goreleaser.yaml", "      - PYPI_API_TOKEN={{ index .Env \"PYPI_API_TOKEN\" }}\n",
 			"      - PYPI_API_TOKEN={{ index .Env \"PYPI_API_TOKEN\" }}\n      - GITLAB_CI={{ index .Env \"GITLAB_CI\" }}\n      - PYPI_ID_TOKEN={{ index .Env \"PYPI_ID_TOKEN\" }}\n")
@@ -176,7 +178,7 @@ func TestMistakesFailBeforeAnyUpload(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+			srv := newIndex(t)
 			p := newProject(t, tc.edit)
 			out, err := release(t, tl, p, ciEnv(tl, srv, t.TempDir()+"/summary.md"))
 			if err == nil {
@@ -206,7 +208,7 @@ func TestVersionCheckInThePublishPhase(t *testing.T) {
 	for _, off := range []bool{false, true} {
 		t.Run(fmt.Sprintf("check_version off=%v", off), func(t *testing.T) {
 			t.Parallel()
-			srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+			srv := newIndex(t)
 			p := newProject(t, func(p *project) {
 				p.replace("python/pyproject.toml", `version = "0.1.0"`, `version = "0.0.9"`)
 				s := p.read(".goreleaser.yaml")

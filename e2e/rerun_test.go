@@ -46,7 +46,7 @@ func fileStatuses(t *testing.T, p *project) map[string]string {
 func TestRerunSameTagConverges(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	p := newProject(t, nil)
 	env := ciEnv(tl, srv, t.TempDir()+"/summary.md")
 	if out, err := release(t, tl, p, env); err != nil {
@@ -115,7 +115,7 @@ func TestRerunSameTagConverges(t *testing.T) {
 func TestFailedReleaseThenPublishFinishes(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher))
+	srv := newIndex(t)
 	srv.Faults().ForFile("polyglotdemo-0.1.0.tar.gz", 1, pypitest.Fault{Status: http.StatusBadRequest, Message: "Temporarily refused for this test."})
 	p := newProject(t, nil)
 	env := ciEnv(tl, srv, t.TempDir()+"/summary.md")

@@ -31,24 +31,42 @@ import (
 // FileName is the artifact list's name inside the dist directory.
 const FileName = "artifacts.json"
 
-// The artifact types of Python distributions, as GoReleaser names them.
+// The artifact types goreleaser-pypi uses, as GoReleaser names them:
+// Python distributions, and the Go binaries binary_wheels turns into
+// wheels.
 const (
-	TypeWheel = "Wheel"
-	TypeSdist = "Source Dist"
+	TypeWheel           = "Wheel"
+	TypeSdist           = "Source Dist"
+	TypeBinary          = "Binary"
+	TypeUniversalBinary = "Universal Binary"
 )
 
 // Artifact is one entry of artifacts.json.
 type Artifact struct {
-	Name   string         `json:"name"`
-	Path   string         `json:"path"` // as GoReleaser wrote it: relative to where it ran, or absolute
-	Goos   string         `json:"goos,omitempty"`
-	Goarch string         `json:"goarch,omitempty"`
-	Target string         `json:"target,omitempty"`
-	Type   string         `json:"type"`
-	Extra  map[string]any `json:"extra,omitempty"`
+	Name    string         `json:"name"`
+	Path    string         `json:"path"` // as GoReleaser wrote it: relative to where it ran, or absolute
+	Goos    string         `json:"goos,omitempty"`
+	Goarch  string         `json:"goarch,omitempty"`
+	Goarm   string         `json:"goarm,omitempty"`
+	Goamd64 string         `json:"goamd64,omitempty"`
+	Target  string         `json:"target,omitempty"`
+	Type    string         `json:"type"`
+	Extra   map[string]any `json:"extra,omitempty"`
 
 	// Resolved is Path as an absolute path (see Read).
 	Resolved string `json:"-"`
+}
+
+// IsBinary reports whether the artifact is a Go binary (universal ones too).
+func (a Artifact) IsBinary() bool { return a.Type == TypeBinary || a.Type == TypeUniversalBinary }
+
+// BinaryName is the command a binary artifact installs (GoReleaser's
+// extra "Binary", else its file name without ".exe").
+func (a Artifact) BinaryName() string {
+	if b := a.extraString("Binary"); b != "" {
+		return b
+	}
+	return strings.TrimSuffix(a.Name, ".exe")
 }
 
 // ID is the id of the GoReleaser build (or archive, ...) that made the artifact.

@@ -232,7 +232,53 @@ func (d *Dist) Discover() (*List, error) {
 			errs = append(errs, fmt.Errorf("build %q (builder: %s) wrote no wheel or sdist under %s", b.ID, b.Builder, filepath.Join(d.Dir, b.ID+"_*")))
 		}
 	}
+	l.Artifacts = append(l.Artifacts, d.binaries()...)
 	return l, errors.Join(errs...)
+}
+
+// binaries lists the Go builds' binaries where GoReleaser writes them
+// (dist/<build id>_<goos>_<goarch>[_<variant>]/<binary>[.exe], and
+// dist/<build id>_darwin_all/ for a universal binary), as artifacts.json
+// would list them: for binary_wheels.
+func (d *Dist) binaries() []Artifact {
+	var out []Artifact
+	for _, b := range d.Config.Builds {
+		if b.IsPython() || (b.Builder != "" && b.Builder != "go") {
+			continue
+		}
+		targets := append(slices.Clone(b.Targets), "darwin_all")
+		for _, target := range targets {
+			parts := strings.Split(target, "_")
+			if len(parts) < 2 {
+				continue
+			}
+			a := Artifact{Goos: parts[0], Goarch: parts[1], Target: target, Type: TypeBinary}
+			if target == "darwin_all" {
+				a.Type = TypeUniversalBinary
+			}
+			if len(parts) > 2 {
+				switch a.Goarch {
+				case "amd64":
+					a.Goamd64 = parts[2]
+				case "arm":
+					a.Goarm = parts[2]
+				}
+			}
+			name := b.Binary
+			if a.Goos == "windows" {
+				name += ".exe"
+			}
+			path := filepath.Join(d.Dir, b.ID+"_"+target, name)
+			if st, err := os.Stat(path); err != nil || st.IsDir() {
+				continue
+			}
+			rel, _ := filepath.Rel(filepath.Dir(d.Dir), path)
+			a.Name, a.Path, a.Resolved = name, filepath.ToSlash(rel), path
+			a.Extra = map[string]any{"ID": b.ID, "Binary": b.Binary, "Builder": "go"}
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // predictSdist replaces an sdist whose name is not the one GoReleaser

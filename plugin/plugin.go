@@ -81,11 +81,14 @@ func (p *Pipe) settings(ctx *context.Context) (*config.File, error) {
 // calls it after the builds, so the artifacts are known; it logs the pipe
 // as skipped, and Publish is not called.
 func (p *Pipe) Skip(ctx *context.Context) bool {
-	if len(List(ctx).Python()) == 0 {
+	cfg, err := p.settings(ctx)
+	if err != nil {
+		return false // Publish reports it
+	}
+	if len(List(ctx).Python()) == 0 && len(cfg.BinaryWheels) == 0 {
 		return true
 	}
-	cfg, err := p.settings(ctx)
-	return err == nil && len(cfg.Enabled()) == 0
+	return len(cfg.Enabled()) == 0
 }
 
 // Publish uploads the run's wheels and sdists to every enabled target.
@@ -103,6 +106,7 @@ func (p *Pipe) Publish(ctx *context.Context) error {
 		Stdout:     p.Stdout,
 		Tag:        ctx.Git.CurrentTag,
 		TagVersion: ctx.Version,
+		WheelDir:   filepath.Join(ctx.Config.Dist, "goreleaser-pypi", "wheels"),
 	})
 	var nothing *publisher.NothingToPublish
 	if errors.As(err, &nothing) {
@@ -119,13 +123,15 @@ func List(ctx *context.Context) *goreleaser.List {
 	l := &goreleaser.List{File: "GoReleaser's artifact list"}
 	for _, a := range ctx.Artifacts.List() {
 		art := goreleaser.Artifact{
-			Name:   a.Name,
-			Path:   a.Path,
-			Goos:   a.Goos,
-			Goarch: a.Goarch,
-			Target: a.Target,
-			Type:   a.Type.String(),
-			Extra:  map[string]any(a.Extra),
+			Name:    a.Name,
+			Path:    a.Path,
+			Goos:    a.Goos,
+			Goarch:  a.Goarch,
+			Goarm:   a.Goarm,
+			Goamd64: a.Goamd64,
+			Target:  a.Target,
+			Type:    a.Type.String(),
+			Extra:   map[string]any(a.Extra),
 		}
 		art.Resolved = a.Path
 		if abs, err := filepath.Abs(filepath.FromSlash(a.Path)); err == nil {

@@ -69,6 +69,9 @@ type Options struct {
 	// check_version on, every file's version must equal it, PEP 440
 	// normalized.
 	Tag, TagVersion string
+	// WheelDir is where binary_wheels writes its wheels ("" means a new
+	// temporary directory); GoReleaser front ends pass dist/goreleaser-pypi/wheels.
+	WheelDir string
 }
 
 func (o *Options) defaults() {
@@ -110,6 +113,12 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 	targets := cfg.Enabled()
 	if len(targets) == 0 {
 		return res, &NothingToPublish{Reason: fmt.Sprintf("every target in %s is disabled", describe(cfg))}
+	}
+	if list != nil {
+		var err error
+		if list, err = withBinaryWheels(ctx, cfg, list, o); err != nil {
+			return res, err
+		}
 	}
 	if list == nil || len(list.Python()) == 0 {
 		return res, &NothingToPublish{Reason: "the release has no Python distributions (GoReleaser artifact types \"Wheel\" and \"Source Dist\"; add a builder: uv or builder: poetry build)"}

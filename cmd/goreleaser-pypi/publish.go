@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/caarlos0/log"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser/releasewide"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 )
 
@@ -85,6 +87,7 @@ the file for every target.`,
 		}
 		if run != nil {
 			opts.Tag, opts.TagVersion = run.Metadata.Tag, run.Metadata.Version
+			opts.WheelDir = filepath.Join(run.Dir, releasewide.StateDirName, "wheels")
 		}
 		res, err := publisher.Publish(cmd.Context(), cfg, list, opts)
 		if jsonOut {

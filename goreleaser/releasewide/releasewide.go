@@ -30,6 +30,7 @@
 package releasewide
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -186,6 +187,7 @@ func lead(ctx context.Context, o Options, l *ledger, reportPath string) {
 	o.Publish.Log.WithField("files", len(list.Python())).WithField("tag", d.Metadata.Tag).Info("publishing the whole Python release (one goreleaser-pypi process for all files of this goreleaser run)")
 	opts := o.Publish
 	opts.Tag, opts.TagVersion = d.Metadata.Tag, d.Metadata.Version
+	opts.WheelDir = filepath.Join(d.Dir, StateDirName, "wheels")
 	res, err := publisher.Publish(ctx, o.Config, list, opts)
 	if err != nil {
 		var nothing *publisher.NothingToPublish
@@ -253,7 +255,8 @@ func selection(d *goreleaser.Dist, cfg *config.File) (*goreleaser.List, error) {
 	}
 	selected := &goreleaser.List{File: found.File}
 	for _, a := range found.Artifacts {
-		if len(pub.IDs) == 0 || slices.Contains(pub.IDs, a.ID()) {
+		// Go binaries stay: binary_wheels may turn them into wheels.
+		if len(pub.IDs) == 0 || slices.Contains(pub.IDs, a.ID()) || a.IsBinary() {
 			selected.Artifacts = append(selected.Artifacts, a)
 		}
 	}
@@ -317,7 +320,7 @@ func own(l *ledger, file string, leader bool, reportPath string) *Outcome {
 	parent := filepath.Base(filepath.Dir(abs))
 	for _, id := range l.Python {
 		if strings.HasPrefix(parent, id+"_") {
-			o.Message = fmt.Sprintf("%s: not among the Python files this run built (%s)", name, firstNonEmpty(l.Error, "see the report"))
+			o.Message = fmt.Sprintf("%s: not among the Python files this run built (%s)", name, cmp.Or(l.Error, "see the report"))
 			return o
 		}
 	}
@@ -327,15 +330,6 @@ func own(l *ledger, file string, leader bool, reportPath string) *Outcome {
 		o.Details = append([]string{l.Error}, o.Details...)
 	}
 	return o
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func readLedger(path string) (*ledger, bool) {
