@@ -156,7 +156,9 @@ func TestMistakesFailBeforeAnyUpload(t *testing.T) {
 		},
 		{
 			name: "no ids",
-			edit: func(p *project) { p.replace(".goreleaser.yaml", "    ids: [python-wheel, python-sdist]\n    cmd:", "    cmd:") },
+			edit: func(p *project) {
+				p.replace(".goreleaser.yaml", "    ids: [python-wheel, python-sdist]\n    cmd:", "    cmd:")
+			},
 			// GoReleaser shows the first failed process's output: any of them
 			// says the publisher has no ids and what to add.
 			want: []string{`in .goreleaser.yaml has no ids:, so GoReleaser hands it every artifact`, "ids: [python-wheel, python-sdist]"},
@@ -255,4 +257,3 @@ func readReport(t *testing.T, p *project) releaseReport {
 	}
 	return r
 }
-
