@@ -63,7 +63,7 @@ func TestParseAPIToken(t *testing.T) {
 		"pypi-":                     ErrNoPrefix,
 		"pypi_AgEIcHlwaS5vcmc":      ErrNoPrefix,
 		"glpat-abcdefghijklmnop":    ErrNoPrefix,
-		"pypi-A":                    ErrNotBase64, // one character cannot be base64
+		"pypi-A":                    ErrNotBase64,   // one character cannot be base64
 		good[:len(good)-10]:         ErrNotMacaroon, // cut short
 		"pypi-AgEIcHlwaS5vcmc":      ErrNotMacaroon, // the header alone
 		"pypi-" + good[6:]:          ErrNotBase64,   // a character lost (length no longer decodes)
