@@ -1,9 +1,6 @@
 package credential
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,37 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/faketoken"
 )
 
-// fakeAPIToken builds a token the way Warehouse does (pymacaroons,
-// MACAROON_V2, a UUID identifier, JSON caveats, "pypi-" + unpadded URL-safe
-// base64), with a random signature: structurally real, accepted nowhere.
-// Tests build tokens at run time rather than commit token-shaped strings.
-func fakeAPIToken(location string, caveats ...string) string {
-	var b []byte
-	field := func(typ uint64, data []byte) {
-		b = binary.AppendUvarint(b, typ)
-		b = binary.AppendUvarint(b, uint64(len(data)))
-		b = append(b, data...)
-	}
-	b = append(b, 2)
-	if location != "" {
-		field(fieldLocation, []byte(location))
-	}
-	field(fieldIdentifier, []byte("2b6b0b1c-7d3e-4a55-9d0e-3f1f6f2a9c11"))
-	b = append(b, fieldEOS)
-	for _, c := range caveats {
-		field(fieldIdentifier, []byte(c))
-		b = append(b, fieldEOS)
-	}
-	b = append(b, fieldEOS)
-	sig := make([]byte, 32)
-	_, _ = rand.Read(sig)
-	field(fieldSignature, sig)
-	return APITokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-}
+// fakeAPIToken builds a Warehouse-shaped token (see internal/faketoken).
+var fakeAPIToken = faketoken.New
 
-const projectCaveat = `{"version": 1, "permissions": {"projects": ["demo"]}}`
+const projectCaveat = faketoken.ProjectCaveat
 
 func TestParseAPIToken(t *testing.T) {
 	for _, loc := range []string{"pypi.org", "test.pypi.org", ""} {
