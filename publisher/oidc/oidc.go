@@ -159,12 +159,13 @@ type config struct {
 	Options
 	repo     *url.URL
 	tokenEnv string
+	mode     Mode
+	log      log.Interface
+	getenv   func(string) string
+	web, md  *requester
+
 	// passwordEnv, usernameEnv: Options' with defaults applied.
 	passwordEnv, usernameEnv string
-	mode                     Mode
-	log                      log.Interface
-	getenv                   func(string) string
-	web, md                  *requester
 }
 
 func (o Options) config() (*config, error) {
