@@ -105,7 +105,11 @@ func withMisplaced(e *Error, hints []string) *Error {
 	for _, h := range hints {
 		b.WriteString("* " + h + "\n")
 	}
-	b.WriteString("\nOtherwise:\n\n")
-	e.Guidance = b.String() + e.Guidance
+	b.WriteString("\n")
+	if rest, ok := strings.CutPrefix(e.Guidance, "Fix it in one of these ways:"); ok {
+		e.Guidance = b.String() + "Otherwise, fix it in one of these ways:" + rest
+	} else {
+		e.Guidance = b.String() + "Otherwise:\n\n" + e.Guidance
+	}
 	return e
 }

@@ -195,7 +195,7 @@ func TestMisplacedCredentials(t *testing.T) {
 		{"twine password on PyPI", pypiUpload, map[string]string{"TWINE_USERNAME": "bob", "TWINE_PASSWORD": password}, oidc.Auto,
 			[]string{"TWINE_PASSWORD (twine's password) is set, but it holds no API token (pypi-...), and PyPI takes no passwords"}},
 		{"several", pypiUpload, map[string]string{"UV_PUBLISH_TOKEN": pypiToken, "POETRY_PYPI_TOKEN_PYPI": pypiToken}, oidc.Auto,
-			[]string{"; but 2 variables other tools read are set (see below)", "* UV_PUBLISH_TOKEN (uv's API token) is set", "* POETRY_PYPI_TOKEN_PYPI (Poetry's PyPI token) is set", "\nOtherwise:\n\nFix it in one of these ways:"}},
+			[]string{"; but 2 variables other tools read are set (see below)", "* UV_PUBLISH_TOKEN (uv's API token) is set", "* POETRY_PYPI_TOKEN_PYPI (Poetry's PyPI token) is set", "\n\nOtherwise, fix it in one of these ways:\n"}},
 		{"the default, with another token_env", pypiUpload, map[string]string{"PYPI_API_TOKEN": pypiToken}, oidc.Auto,
 			[]string{"PYPI_API_TOKEN (goreleaser-pypi's default API token variable) is set: goreleaser-pypi reads CORP_TOKEN; use --token-env PYPI_API_TOKEN"}},
 		{"user name alone", privateIndex, map[string]string{"PYPI_USERNAME": "bob"}, oidc.Auto,
