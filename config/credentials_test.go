@@ -32,7 +32,7 @@ targets:
 func TestCredentialSettingErrors(t *testing.T) {
 	for _, c := range []struct{ name, yaml, want string }{
 		{"password in password_env", "targets:\n  - password_env: SECRET-hunter2\n",
-			`password_env: is not an environment variable name (letters, digits and _, not starting with a digit): password_env is the NAME of the variable that holds the password (default PYPI_PASSWORD), not the value itself; if the value is written here, remove it from this file and change it`},
+			`password_env: is not an environment variable name (letters, digits and _, not starting with a digit): password_env is the NAME of the variable that holds the password (default PYPI_PASSWORD), not the value itself; if you wrote the value itself there, remove it and change it`},
 		{"token in password_env", "targets:\n  - password_env: pypi-SECRET\n",
 			`password_env: holds what looks like an API token itself; password_env is the NAME of the environment variable that holds the password (default PYPI_PASSWORD)`},
 		{"token in username_env", "targets:\n  - username_env: pypi-SECRET\n", `username_env: holds what looks like an API token itself`},

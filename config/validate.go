@@ -128,7 +128,7 @@ func checkEnvName(field, value, def, holds string) string {
 			"Remove the token from this file and revoke it on the index", field, holds, def)
 	case !envName.MatchString(value):
 		return fmt.Sprintf("is not an environment variable name (letters, digits and _, not starting with a digit): %s is the NAME of the variable "+
-			"that holds %s (default %s), not the value itself; if the value is written here, remove it from this file and change it", field, holds, def)
+			"that holds %s (default %s), not the value itself; if you wrote the value itself there, remove it and change it", field, holds, def)
 	}
 	return ""
 }

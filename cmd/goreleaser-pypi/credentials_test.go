@@ -29,7 +29,8 @@ const (
 // Artifactory, Nexus or devpi do: an authenticating front (a reverse proxy
 // checking HTTP Basic credentials, reads open to all) in front of the local
 // index, to which it uploads with its own API token.
-// TODO(lead): switch to pypitest's own Basic-auth users once they land.
+// pypitest itself refuses user names, as PyPI does; once it can model a
+// private index's users, this front may give way to it.
 type privateIndex struct {
 	URL, RepositoryURL string
 	srv                *pypitest.Server
