@@ -75,6 +75,10 @@ func (c *config) misplaced(ix index) []string {
 		hints = append(hints, fmt.Sprintf("%s (%s) is set: goreleaser-pypi reads %s; use --password-env %s %s, or password_env: %s and %s",
 			v.name, v.what, c.passwordEnv, v.name, user, v.name, userSetting))
 	}
+	if r := c.Pypirc; r != nil && !r.HasPassword() {
+		hints = append(hints, fmt.Sprintf("%s [%s] gives no password (goreleaser-pypi does not read keyring): add `password = ...` to the section, or export it in %s",
+			r.File, r.Name, c.passwordEnv))
+	}
 	if strings.TrimSpace(c.getenv(c.usernameEnv)) != "" && ix.warehouse() == "" {
 		hints = append(hints, fmt.Sprintf("%s (a user name) is set, but %s (its password) is not", c.usernameEnv, c.passwordEnv))
 	}

@@ -167,6 +167,17 @@ func TestPypircCredentials(t *testing.T) {
 	// The environment wins over the file, as with twine.
 	runStatic(t, staticCase{url: privateIndex, env: map[string]string{"PYPI_PASSWORD": "from-the-environment"}, mod: func(o *oidc.Options) { o.Pypirc = repo },
 		user: "deploy-bot", secret: "from-the-environment", desc: "user deploy-bot (from " + from + "), password from PYPI_PASSWORD"})
+	// A section without a password (twine would ask keyring) is named.
+	noPassword := filepath.Join(dir, "nopassword")
+	if err := os.WriteFile(noPassword, []byte("[distutils]\nindex-servers = private\n[private]\nrepository = "+privateIndex+"\nusername = bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bare, err := pypirc.Lookup(noPassword, "private", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = oidc.NewSource(oidc.Options{RepositoryURL: privateIndex, Getenv: envFunc(nil), ReadFile: noFiles, Pypirc: bare})
+	mustContain(t, "error", err.Error(), "; but "+noPassword+" [private] gives no password (goreleaser-pypi does not read keyring)")
 	// An API token beside the file's password is two credentials.
 	runStatic(t, staticCase{url: privateIndex, env: map[string]string{"PYPI_API_TOKEN": "pypi-another-credential"}, mod: func(o *oidc.Options) { o.Pypirc = repo },
 		problem: oidc.ProblemAmbiguousCredentials, says: []string{"an API token in PYPI_API_TOKEN and a password from " + from}})
