@@ -36,8 +36,13 @@ const DefaultFile = ".goreleaser-pypi.yaml"
 
 // Defaults: the one home of every setting's default value.
 const (
-	DefaultRepositoryURL     = endpoint.PyPIUploadURL
-	DefaultTokenEnv          = "PYPI_API_TOKEN"
+	DefaultRepositoryURL = endpoint.PyPIUploadURL
+	DefaultTokenEnv      = "PYPI_API_TOKEN"
+	// DefaultUsernameEnv and DefaultPasswordEnv name the variables holding
+	// a user name and password, for indexes that take them (Artifactory,
+	// Nexus, GitLab, CodeArtifact, devpi...). PyPI takes API tokens only.
+	DefaultUsernameEnv       = "PYPI_USERNAME"
+	DefaultPasswordEnv       = "PYPI_PASSWORD"
 	DefaultTrustedPublishing = TrustedPublishingAuto
 	DefaultConcurrency       = 4
 	DefaultRetryAttempts     = 5
@@ -115,6 +120,18 @@ type Target struct {
 	TrustedPublishing string `yaml:"trusted_publishing"`
 	// TokenEnv names the environment variable holding an API token.
 	TokenEnv string `yaml:"token_env"`
+	// Username is the user name sent with a password (not a secret); ""
+	// takes it from UsernameEnv, then from the .pypirc repository.
+	Username string `yaml:"username"`
+	// UsernameEnv names the environment variable holding the user name.
+	UsernameEnv string `yaml:"username_env"`
+	// PasswordEnv names the environment variable holding a password (or an
+	// API token, which is then sent with the user name __token__).
+	PasswordEnv string `yaml:"password_env"`
+	// Repository names a repository of ~/.pypirc (a section listed in its
+	// [distutils] index-servers, or pypi/testpypi): the upload URL, user
+	// name and password come from there, as with twine --repository.
+	Repository string `yaml:"repository"`
 	// Concurrency is how many files upload at once (1..64).
 	Concurrency int `yaml:"concurrency"`
 	// Retry is how failed requests are retried.
@@ -188,6 +205,8 @@ func DefaultTarget() Target {
 		RepositoryURL:     DefaultRepositoryURL,
 		TrustedPublishing: DefaultTrustedPublishing,
 		TokenEnv:          DefaultTokenEnv,
+		UsernameEnv:       DefaultUsernameEnv,
+		PasswordEnv:       DefaultPasswordEnv,
 		Concurrency:       DefaultConcurrency,
 		Retry: Retry{
 			Attempts: DefaultRetryAttempts,

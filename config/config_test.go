@@ -203,12 +203,12 @@ func TestErrors(t *testing.T) {
 		{
 			name: "another tool's name",
 			yaml: "targets:\n  - repository: https://upload.pypi.org/legacy/\n",
-			want: []string{`targets[0]: unknown key "repository": did you mean "repository_url"?`},
+			want: []string{`targets[0]: repository: names a repository of ~/.pypirc (as twine --repository does), not a URL: put an upload URL in repository_url`},
 		},
 		{
 			name: "a secret in the file",
 			yaml: "targets:\n  - password: hunter2\n",
-			want: []string{`unknown key "password": credentials do not belong in this file; export the API token in an environment variable and name that variable with token_env (default PYPI_API_TOKEN), or use trusted publishing`},
+			want: []string{`unknown key "password": credentials do not belong in this file; export the API token in an environment variable and name that variable with token_env (default PYPI_API_TOKEN), a password with password_env (default PYPI_PASSWORD), or use trusted publishing`},
 		},
 		{
 			name: "target setting at the top level",
@@ -218,7 +218,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unrelated key lists the known ones",
 			yaml: "targets:\n  - zzzzzzzz: 1\n",
-			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, concurrency, retry, check_url, fail_fast, max_file_size, timeout, disable)`},
+			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, username, username_env, password_env, repository, concurrency, retry, check_url, fail_fast, max_file_size, timeout, disable)`},
 		},
 		{
 			name: "all problems at once",
@@ -347,7 +347,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "bad token_env",
 			yaml: "targets:\n  - name: a\n    token_env: PYPI-TOKEN\n",
-			want: []string{`target "a": token_env: "PYPI-TOKEN" is not an environment variable name (letters, digits and _, not starting with a digit)`},
+			want: []string{`target "a": token_env: is not an environment variable name (letters, digits and _, not starting with a digit): token_env is the NAME of the variable that holds the API token (default PYPI_API_TOKEN), not the value itself`},
 		},
 		{
 			name: "token value instead of token_env name, never echoed",
@@ -541,7 +541,7 @@ targets:
     repository_url: https://test.pypi.org/legacy/
 `, nil)
 	err := f.CheckEnv(env())
-	want := `.goreleaser-pypi.yaml:5:25: target "corp": trusted_publishing is never, so an API token is required, but environment variable CORP_TOKEN is not set: export it (a GoReleaser custom publisher must forward it: env: - CORP_TOKEN={{ index .Env "CORP_TOKEN" }}), or allow trusted publishing with trusted_publishing: auto`
+	want := `.goreleaser-pypi.yaml:5:25: target "corp": trusted_publishing is never, so an API token is required, but environment variable CORP_TOKEN is not set: export it (a GoReleaser custom publisher must forward it: env: - CORP_TOKEN={{ index .Env "CORP_TOKEN" }}), or a password in PYPI_PASSWORD, or allow trusted publishing with trusted_publishing: auto`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)
 	}
@@ -551,7 +551,7 @@ targets:
 }
 
 func TestKeys(t *testing.T) {
-	if k := Keys(); len(k) != 14 || k[0] != "name" {
+	if k := Keys(); len(k) != 18 || k[0] != "name" {
 		t.Fatalf("Keys() = %v", k)
 	}
 }

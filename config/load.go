@@ -349,7 +349,7 @@ func (d *decoder) finish(f *File, doc *yaml.Node) {
 	for i := range f.Targets {
 		t := &f.Targets[i]
 		if t.Name == "" {
-			t.Name = defaultName(t.RepositoryURL)
+			t.Name = t.derivedName()
 		}
 		d.target = targetLabel(i, d.targets[i], d.getenv)
 		for _, e := range t.validate(d.target) {

@@ -54,10 +54,7 @@ func (f *File) Apply(overrides ...Override) error {
 		}
 		label := fmt.Sprintf("target %q", t.Name)
 		for _, o := range overrides {
-			if o.Key == "repository_url" && len(o.Values) == 1 && t.at["name"].line == 0 && t.Name == defaultName(t.RepositoryURL) {
-				t.Name = defaultName(o.Values[0])
-				label = fmt.Sprintf("target %q", t.Name)
-			}
+			rename := (o.Key == "repository_url" || o.Key == "repository") && len(o.Values) == 1 && t.at["name"].line == 0 && t.Name == t.derivedName()
 			d := &decoder{verbatim: true, target: label, targetT: t}
 			v, ok := fieldByKey(reflect.ValueOf(t).Elem(), o.Key)
 			if !ok {
@@ -65,6 +62,10 @@ func (f *File) Apply(overrides ...Override) error {
 			}
 			d.decodeValue(overrideNode(o, v), v, o.Key)
 			t.at[o.Key] = position{flag: o.source()}
+			if rename {
+				t.Name = t.derivedName()
+				label = fmt.Sprintf("target %q", t.Name)
+			}
 			for _, e := range d.errs {
 				e.File, e.Line, e.Column, e.Flag = "", 0, 0, o.source()
 				add(e)
@@ -110,10 +111,11 @@ func fieldByKey(v reflect.Value, key string) (reflect.Value, bool) {
 }
 
 // CheckEnv reports, before anything is uploaded to any target, a target that
-// can never get a credential: trusted_publishing: never with its token
-// variable empty. (Whether trusted publishing can work is only known by
-// asking the CI provider, which the credential step does.) Disabled targets
-// are not checked.
+// can never get a credential: trusted_publishing: never with neither its
+// token variable nor its password variable set, and no .pypirc repository
+// (whose password the credential step reads). (Whether trusted publishing
+// can work is only known by asking the CI provider, which the credential
+// step does.) Disabled targets are not checked.
 func (f *File) CheckEnv(getenv func(string) string) error {
 	var errs Errors
 	for _, t := range f.Enabled() {
@@ -126,14 +128,14 @@ func (f *File) CheckEnv(getenv func(string) string) error {
 
 // CheckEnv is File.CheckEnv for one target.
 func (t Target) CheckEnv(getenv func(string) string) error {
-	if t.TrustedPublishing != TrustedPublishingNever || getenv(t.TokenEnv) != "" {
+	if t.TrustedPublishing != TrustedPublishingNever || getenv(t.TokenEnv) != "" || getenv(t.PasswordEnv) != "" || t.Repository != "" {
 		return nil
 	}
 	at := t.at["trusted_publishing"]
 	e := &Error{File: t.file, Line: at.line, Column: at.col, Flag: at.flag, Target: fmt.Sprintf("target %q", t.Name),
 		Msg: fmt.Sprintf("trusted_publishing is never, so an API token is required, but environment variable %s is not set: "+
 			"export it (a GoReleaser custom publisher must forward it: env: - %s={{ index .Env %q }}), "+
-			"or allow trusted publishing with trusted_publishing: auto", t.TokenEnv, t.TokenEnv, t.TokenEnv)}
+			"or a password in %s, or allow trusted publishing with trusted_publishing: auto", t.TokenEnv, t.TokenEnv, t.TokenEnv, t.PasswordEnv)}
 	if at.line == 0 && at.flag == "" && t.file != "" {
 		e.Line = t.line
 	}

@@ -9,12 +9,11 @@ import (
 
 // secretKeys are keys people write when they try to put a credential in the
 // file. The answer is never "did you mean": secrets do not belong here.
-var secretKeys = []string{"password", "token", "api_token", "pypi_token", "api_key", "apikey", "username", "user", "secret"}
+var secretKeys = []string{"password", "token", "api_token", "pypi_token", "api_key", "apikey", "secret"}
 
 // aliases are other tools' names (twine, uv, gh-action-pypi-publish,
 // GoReleaser) for our keys, which edit distance would not find.
 var aliases = map[string]string{
-	"repository":        "repository_url",
 	"url":               "repository_url",
 	"repo_url":          "repository_url",
 	"upload_url":        "repository_url",
@@ -37,6 +36,8 @@ var aliases = map[string]string{
 	"skip_upload":       "disable",
 	"max_size":          "max_file_size",
 	"retry_attempts":    "retry",
+	"user":              "username",
+	"repository_name":   "repository",
 }
 
 // unknownKey explains an unknown key found in the mapping scope ("" for the
@@ -53,7 +54,8 @@ func unknownKey(key, prefix, scope string, known []string) string {
 	norm := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(key)), "-", "_")
 
 	if slices.Contains(secretKeys, norm) {
-		return fmt.Sprintf("unknown key %q%s: credentials do not belong in this file; export the API token in an environment variable and name that variable with token_env (default %s), or use trusted publishing", key, where, DefaultTokenEnv)
+		return fmt.Sprintf("unknown key %q%s: credentials do not belong in this file; export the API token in an environment variable and name that variable with token_env (default %s), "+
+			"a password with password_env (default %s), or use trusted publishing", key, where, DefaultTokenEnv, DefaultPasswordEnv)
 	}
 	if slices.Contains(known, norm) {
 		return fmt.Sprintf("unknown key %q%s: did you mean %q? (keys are snake_case)", key, where, norm)

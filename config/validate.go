@@ -67,12 +67,34 @@ func (t *Target) validate(label string) Errors {
 	default:
 		fail("trusted_publishing", "%q is not one of auto, always, never", t.TrustedPublishing)
 	}
-	switch {
-	case strings.HasPrefix(t.TokenEnv, "pypi-"):
-		// Never echo it: it may well be a live token.
-		fail("token_env", "holds what looks like an API token itself; token_env is the NAME of the environment variable that holds the token (default %s). Remove the token from this file and revoke it on the index", DefaultTokenEnv)
-	case !envName.MatchString(t.TokenEnv):
-		fail("token_env", "%q is not an environment variable name (letters, digits and _, not starting with a digit)", t.TokenEnv)
+	for _, v := range []struct{ field, value, def, holds string }{
+		{"token_env", t.TokenEnv, DefaultTokenEnv, "the API token"},
+		{"password_env", t.PasswordEnv, DefaultPasswordEnv, "the password"},
+		{"username_env", t.UsernameEnv, DefaultUsernameEnv, "the user name"},
+	} {
+		if msg := checkEnvName(v.field, v.value, v.def, v.holds); msg != "" {
+			fail(v.field, "%s", msg)
+		}
+	}
+	if t.TokenEnv == t.PasswordEnv && t.TokenEnv != "" {
+		fail("password_env", "names the same variable as token_env (%s): give the password its own variable, so that which one is meant is never a guess", t.TokenEnv)
+	}
+	if msg := checkUsername(t.Username); msg != "" {
+		fail("username", "%s", msg)
+	}
+	if t.Repository != "" {
+		switch at := t.at["repository_url"]; {
+		case strings.Contains(t.Repository, "/"):
+			fail("repository", "names a repository of ~/.pypirc (as twine --repository does), not a URL: put an upload URL in repository_url")
+		case strings.TrimSpace(t.Repository) == "" || strings.ContainsAny(t.Repository, " \t\r\n[]"):
+			fail("repository", "%q is not a repository name of ~/.pypirc (a section name listed in its [distutils] index-servers, such as pypi, testpypi or private)", t.Repository)
+		case at.line != 0 || at.flag != "":
+			where := "repository_url"
+			if at.flag != "" {
+				where = at.flag
+			}
+			fail("repository", "is set together with %s: repository takes the upload URL (and the user name and password) from ~/.pypirc [%s]; set one of them", where, t.Repository)
+		}
 	}
 	if t.Concurrency < 1 || t.Concurrency > MaxConcurrency {
 		fail("concurrency", "must be between 1 and %d, got %d", MaxConcurrency, t.Concurrency)
@@ -96,6 +118,41 @@ func (t *Target) validate(label string) Errors {
 		fail("timeout", "must be between %s and %s, got %s", MinTimeout, MaxTimeout, t.Timeout)
 	}
 	return errs
+}
+
+// checkEnvName checks a setting that names an environment variable
+// holding a secret (or a user name). Its value is never echoed: a value
+// that is not a name is likely the secret itself.
+func checkEnvName(field, value, def, holds string) string {
+	switch {
+	case strings.HasPrefix(value, "pypi-"):
+		return fmt.Sprintf("holds what looks like an API token itself; %s is the NAME of the environment variable that holds %s (default %s). "+
+			"Remove the token from this file and revoke it on the index", field, holds, def)
+	case !envName.MatchString(value):
+		return fmt.Sprintf("is not an environment variable name (letters, digits and _, not starting with a digit): %s is the NAME of the variable "+
+			"that holds %s (default %s), not the value itself; if you wrote the value itself there, remove it and change it", field, holds, def)
+	}
+	return ""
+}
+
+// checkUsername checks a user name given in the file or with --username.
+// A user name is not a secret, but a token written in its place is, so
+// that is not echoed either.
+func checkUsername(name string) string {
+	switch {
+	case name == "":
+		return ""
+	case strings.HasPrefix(name, "pypi-"):
+		return fmt.Sprintf("holds what looks like an API token; an API token goes in the environment variable token_env names (default %s), "+
+			"with no user name. Remove the token from where you wrote it and revoke it on the index", DefaultTokenEnv)
+	case strings.TrimSpace(name) != name || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "has leading or trailing spaces, or control characters: write the user name alone"
+	case strings.Contains(name, ":"):
+		return "contains \":\", which HTTP Basic authentication cannot send in a user name"
+	case len(name) > 256:
+		return "is longer than 256 characters"
+	}
+	return ""
 }
 
 // checkURL validates an index URL with the project's one URL rule
@@ -135,6 +192,22 @@ func checkUploadURL(raw string) string {
 		return fmt.Sprintf("%q looks like a simple index (used for downloads), not an upload endpoint; on PyPI-like indexes the upload URL ends in /legacy/ (the simple index can go in check_url)", raw)
 	}
 	return ""
+}
+
+// derivedName is the name of a target that has none: its .pypirc
+// repository's name, else its index's.
+func (t *Target) derivedName() string {
+	if t.Repository != "" {
+		if name := strings.Map(func(r rune) rune {
+			if r < 128 && (r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return r
+			}
+			return '-'
+		}, t.Repository); targetName.MatchString(name) {
+			return name
+		}
+	}
+	return defaultName(t.RepositoryURL)
 }
 
 // defaultName names a target after its index: "pypi", "testpypi", or the host.

@@ -144,6 +144,12 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 		} else {
 			errs = append(errs, err)
 		}
+	} else if cerrs := checkCredentials(targets, o); len(cerrs) > 0 && o.DryRun {
+		for _, err := range cerrs {
+			o.Log.WithError(err).Warn("a real run would stop here")
+		}
+	} else {
+		errs = append(errs, cerrs...)
 	}
 	if len(errs) > 0 {
 		return res, &PlanError{Errs: errs}

@@ -3,7 +3,6 @@ package publisher
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
@@ -34,25 +33,21 @@ func runTarget(ctx context.Context, t config.Target, dists []*dist.Distribution,
 func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribution, o Options, rep *report.Target, start time.Time) error {
 	logger := o.Log
 	// The URL rule comes first: a refused URL never sees a request.
-	repo, err := endpoint.Parse(t.RepositoryURL)
+	repo, rc, err := repositoryOf(t, o.Getenv)
 	if err != nil {
-		return fmt.Errorf("repository URL %w", err)
+		return err
+	}
+	if rc != nil {
+		logPypirc(logger, rc)
 	}
 	index := endpoint.IndexURL(repo)
 	rep.RepositoryURL, rep.IndexURL = repo.String(), index.String()
 
 	// Credentials. A dry run never asks the source for a token: minting
 	// spends a single-use identity token.
-	src, credErr := oidc.NewSource(oidc.Options{
-		RepositoryURL: repo.String(),
-		Mode:          oidc.Mode(t.TrustedPublishing),
-		Audience:      t.Audience,
-		TokenEnv:      t.TokenEnv,
-		Getenv:        o.Getenv,
-		Log:           logger,
-		Stdout:        o.Stdout,
-		SkipMask:      o.SkipMask,
-	})
+	copts := credentialOptions(t, repo, rc, o)
+	copts.Log, copts.Stdout, copts.SkipMask = logger, o.Stdout, o.SkipMask
+	src, credErr := oidc.NewSource(copts)
 	switch {
 	case credErr != nil && o.DryRun:
 		rep.Credentials = "none"
@@ -109,6 +104,9 @@ func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribu
 func DescribeCredentials(src any, tokenEnv string) string {
 	if p, ok := src.(interface{ Provider() string }); ok {
 		return "trusted publishing (" + p.Provider() + ")"
+	}
+	if d, ok := src.(interface{ Describe() string }); ok {
+		return d.Describe()
 	}
 	if tokenEnv == "" {
 		tokenEnv = config.DefaultTokenEnv

@@ -18,6 +18,7 @@ import (
 type settingFlag struct {
 	key   string // settings key, dotted when nested
 	name  string // the flag
+	short string // its one-letter form, if any
 	usage string
 	// def renders the flag's default for --help from config.DefaultTarget
 	// (the one home of defaults); "" shows none.
@@ -36,6 +37,10 @@ var settingFlags = []settingFlag{
 	{key: "trusted_publishing", name: "trusted-publishing", kind: "string", usage: "trusted publishing: auto, always or never", def: func(t config.Target) string { return t.TrustedPublishing }},
 	{key: "audience", name: "audience", kind: "string", usage: "trusted publishing audience (default: asked from the index)"},
 	{key: "token_env", name: "token-env", kind: "string", usage: "NAME of the environment variable holding an API token", def: func(t config.Target) string { return t.TokenEnv }},
+	{key: "username", name: "username", short: "u", kind: "string", usage: "user name sent with the password (indexes that take one; PyPI takes API tokens only); the password is only ever read from the environment"},
+	{key: "username_env", name: "username-env", kind: "string", usage: "NAME of the environment variable holding the user name", def: func(t config.Target) string { return t.UsernameEnv }},
+	{key: "password_env", name: "password-env", kind: "string", usage: "NAME of the environment variable holding the password (or an API token)", def: func(t config.Target) string { return t.PasswordEnv }},
+	{key: "repository", name: "repository", kind: "string", usage: "repository of ~/.pypirc (as twine --repository): its URL, user name and password"},
 	{key: "fail_fast", name: "fail-fast", kind: "bool", usage: "start no upload after the first failure"},
 	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
 		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
@@ -56,15 +61,15 @@ func bindSettingFlags(fl *pflag.FlagSet) {
 		}
 		switch f.kind {
 		case "bool":
-			fl.Bool(f.name, false, f.usage)
+			fl.BoolP(f.name, f.short, false, f.usage)
 		case "int":
 			n, _ := strconv.Atoi(def)
-			fl.Int(f.name, n, f.usage)
+			fl.IntP(f.name, f.short, n, f.usage)
 		case "duration":
 			d, _ := time.ParseDuration(def)
-			fl.Duration(f.name, d, f.usage)
+			fl.DurationP(f.name, f.short, d, f.usage)
 		default:
-			fl.String(f.name, def, f.usage)
+			fl.StringP(f.name, f.short, def, f.usage)
 		}
 	}
 }

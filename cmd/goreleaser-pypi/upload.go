@@ -37,7 +37,7 @@ type uploadFlags struct {
 	verbose    bool
 	// Refused on purpose: a secret in argv shows in the process list and
 	// the shell history.
-	password, token, username string
+	password, token string
 }
 
 func newUploadCmd(a *app) *cobra.Command {
@@ -48,9 +48,10 @@ func newUploadCmd(a *app) *cobra.Command {
 		Long: `Verify every wheel and sdist, obtain credentials and upload them.
 
 Nothing is uploaded unless every file passes verification. Credentials come
-from trusted publishing (GitHub Actions, GitLab CI/CD, Google Cloud) or from an
-API token in the environment variable PYPI_API_TOKEN, never from the command
-line. Files upload concurrently, streamed from disk, with retries; a re-run
+from an API token in the environment variable PYPI_API_TOKEN, a password in
+PYPI_PASSWORD with --username (indexes other than PyPI), a ~/.pypirc
+repository (--repository), or trusted publishing (GitHub Actions, GitLab
+CI/CD, Google Cloud); never from the command line. Files upload concurrently, streamed from disk, with retries; a re-run
 skips files already on the index with the same sha256 (--skip-existing) and
 fails clearly on a different file under the same name.
 
@@ -89,10 +90,9 @@ failed target stops the ones after it.`,
 	fl.StringVar(&f.configFile, "config", "", "settings file (e.g. "+config.DefaultFile+"); flags override it")
 	fl.StringSliceVar(&f.targets, "target", nil, "with --config, publish only to these targets")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logs (never secrets)")
-	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_API_TOKEN instead")
+	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_PASSWORD or PYPI_API_TOKEN instead")
 	fl.StringVar(&f.token, "token", "", "refused: set PYPI_API_TOKEN instead")
-	fl.StringVarP(&f.username, "username", "u", "", "accepted only as __token__ (twine compatibility)")
-	for _, n := range []string{"password", "token", "username"} {
+	for _, n := range []string{"password", "token"} {
 		_ = fl.MarkHidden(n)
 	}
 	return cmd
@@ -101,12 +101,9 @@ failed target stops the ones after it.`,
 func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error {
 	fl := cmd.Flags()
 	if fl.Changed("password") || fl.Changed("token") {
-		return usageError("API tokens are never taken from the command line (arguments show in the process list and the shell history): " +
-			"export the token in PYPI_API_TOKEN (or the variable named by --token-env), or use trusted publishing")
-	}
-	if fl.Changed("username") && f.username != "__token__" {
-		return usageError("--username: indexes take API tokens, whose user name is always __token__ (PyPI no longer accepts user names and passwords); " +
-			"export the token in PYPI_API_TOKEN, or use trusted publishing")
+		return usageError("API tokens and passwords are never taken from the command line (arguments show in the process list and the shell history): " +
+			"export the token in PYPI_API_TOKEN (or the variable named by --token-env), a password in PYPI_PASSWORD (or the variable named by --password-env), " +
+			"or use trusted publishing")
 	}
 	if len(args) == 0 {
 		return usageError("no files to upload: pass the wheels and sdists, e.g. goreleaser-pypi upload dist/*.whl dist/*.tar.gz")

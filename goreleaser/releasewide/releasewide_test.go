@@ -160,7 +160,7 @@ func TestKilledLeaderIsReplaced(t *testing.T) {
 	writeJSON(filepath.Join(state, ledgerFileName), &ledger{Run: sum, Leader: 999999, Files: map[string]fileOutcome{}})
 	var logs bytes.Buffer
 	if _, err := publisher.Publish(context.Background(), cfg, &goreleaser.List{Artifacts: []goreleaser.Artifact{{Name: filepath.Base(files[0]), Type: goreleaser.TypeWheel, Resolved: files[0]}}},
-		publisher.Options{Getenv: func(string) string { return token }, Log: plainlog.New(&logs)}); err != nil {
+		publisher.Options{Getenv: func(k string) string { return map[string]string{"PYPI_API_TOKEN": token}[k] }, Log: plainlog.New(&logs)}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := process(t, dist, files[1], cfg, &logs)

@@ -15,8 +15,10 @@ import (
 	"time"
 )
 
-// Token is an upload credential: an index API token ("pypi-..."), sent as
-// HTTP Basic auth with the user name "__token__".
+// Token is an upload credential, sent as HTTP Basic auth: an index API
+// token ("pypi-...") with the user name "__token__" (NewToken), or a
+// password with a real user name (NewBasic), as private indexes
+// (Artifactory, Nexus, GitLab, CodeArtifact, devpi...) take.
 //
 // A Token redacts itself BY VALUE: String, GoString, Format (every verb:
 // %v, %+v, %#v, %s, %q, %x...), MarshalJSON and LogValue (log/slog) are
@@ -28,6 +30,9 @@ import (
 // an Authorization header.
 type Token struct {
 	secret *string
+	// user is the Basic-auth user name; "" means TokenUser. Not a secret,
+	// but never printed by the formatting methods either.
+	user string
 	// Expiry is when the index stops accepting the token; zero means never.
 	Expiry time.Time
 	// Origin says where the token came from, for logs and errors:
@@ -35,10 +40,35 @@ type Token struct {
 	Origin string
 }
 
+// TokenUser is the user name an API token is sent with.
+const TokenUser = "__token__"
+
 // NewToken returns a token holding secret.
 func NewToken(secret, origin string, expiry time.Time) *Token {
 	return &Token{secret: &secret, Expiry: expiry, Origin: origin}
 }
+
+// NewBasic returns a credential for a real user name and its password.
+// A username of "" or TokenUser makes it an API token (NewToken).
+func NewBasic(username, password, origin string) *Token {
+	t := NewToken(password, origin, time.Time{})
+	if username != TokenUser {
+		t.user = username
+	}
+	return t
+}
+
+// Username is the user name sent with the secret: TokenUser for an API token.
+func (t Token) Username() string {
+	if t.user == "" {
+		return TokenUser
+	}
+	return t.user
+}
+
+// IsAPIToken reports whether the secret is sent as an API token (user
+// name TokenUser) rather than a user's password.
+func (t Token) IsAPIToken() bool { return t.user == "" }
 
 // Secret is the token's value. Call it only to authenticate a request.
 func (t Token) Secret() string {
@@ -49,7 +79,12 @@ func (t Token) Secret() string {
 }
 
 // String never shows the secret.
-func (t Token) String() string { return "[redacted token from " + t.Origin + "]" }
+func (t Token) String() string {
+	if !t.IsAPIToken() {
+		return "[redacted password from " + t.Origin + "]"
+	}
+	return "[redacted token from " + t.Origin + "]"
+}
 
 // GoString never shows the secret either (%#v).
 func (t Token) GoString() string { return t.String() }
@@ -92,7 +127,12 @@ func (f SourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // Static returns a Source that always returns the same never-expiring token.
 func Static(value, origin string) Source {
-	tok := NewToken(value, origin, time.Time{})
+	return Fixed(NewToken(value, origin, time.Time{}))
+}
+
+// Fixed returns a Source that always returns tok (an API token or a user
+// name and password from the environment or a file).
+func Fixed(tok *Token) Source {
 	return SourceFunc(func(context.Context) (*Token, error) { return tok, nil })
 }
 

@@ -238,25 +238,39 @@ func googleSection() string {
 		"e.g. GCE_METADATA_HOST=metadata.google.internal).\n"
 }
 
-// noCredentialsError: auto mode, no API token, no identity anywhere.
-func noCredentialsError(ix index, tokenEnv string) *Error {
-	return &Error{
+// noCredentialsError: auto mode, no API token (nor password), no identity
+// anywhere. hints are c.misplaced's.
+func noCredentialsError(c *config, ix index, hints []string) *Error {
+	var password string
+	notSet := c.tokenEnv + " is not set"
+	if ix.warehouse() == "" {
+		notSet = "neither " + c.tokenEnv + " nor " + c.passwordEnv + " is set"
+		password = "* A user name and password, for indexes that take them (Artifactory, Nexus, GitLab, CodeArtifact, devpi...).\n" +
+			indent(passwordHowTo(c))
+	}
+	return withMisplaced(&Error{
 		Problem: ProblemNoCredentials,
-		Summary: fmt.Sprintf("no credentials to upload to %s: %s is not set and no trusted publishing identity was found "+
-			"(looked for GitHub Actions, GitLab CI/CD and Google Cloud)", ix.repo, tokenEnv),
+		Summary: fmt.Sprintf("no credentials to upload to %s: %s and no trusted publishing identity was found "+
+			"(looked for GitHub Actions, GitLab CI/CD and Google Cloud)", ix.repo, notSet),
 		Guidance: "Fix it in one of these ways:\n\n" +
 			"* Trusted publishing from GitHub Actions (recommended, no secret to store).\n" + indent(githubSection(ix)) + "\n" +
 			"* If goreleaser-pypi runs as a GoReleaser custom publisher inside GitHub Actions, the variables may well be\n" +
-			"  there but not forwarded to it.\n" + indent(goReleaserSection(tokenEnv)) + "\n" +
+			"  there but not forwarded to it.\n" + indent(goReleaserSection(c.tokenEnv)) + "\n" +
 			"* Trusted publishing from GitLab CI/CD.\n" + indent(gitLabSection(gitLabVar("pypi"), "pypi")) + "\n" +
 			"* Trusted publishing from Google Cloud.\n" + indent(googleSection()) + "\n" +
-			"* An API token instead.\n" + indent(apiTokenHowTo(ix, tokenEnv)),
-	}
+			"* An API token instead.\n" + indent(apiTokenHowTo(ix, c.tokenEnv)) + password,
+	}, hints)
+}
+
+// passwordHowTo says how to pass a user name and password.
+func passwordHowTo(c *config) string {
+	return "Export the password in " + c.passwordEnv + " (or the variable --password-env names), never on the command line,\n" +
+		"and give the user name with --username NAME or in " + c.usernameEnv + "; or name a ~/.pypirc repository with --repository NAME.\n"
 }
 
 // noIdentityError: mode always, no provider detected.
-func noIdentityError(ix index, tokenEnv string) *Error {
-	e := noCredentialsError(ix, tokenEnv)
+func noIdentityError(c *config, ix index) *Error {
+	e := noCredentialsError(c, ix, nil)
 	e.Problem = ProblemNoIdentity
 	e.Summary = "trusted publishing is required (--trusted-publishing always) but no CI identity was found " +
 		"(looked for GitHub Actions, GitLab CI/CD and Google Cloud)"
@@ -264,14 +278,19 @@ func noIdentityError(ix index, tokenEnv string) *Error {
 	return e
 }
 
-// noAPITokenError: mode never, empty token variable.
-func noAPITokenError(ix index, tokenEnv string) *Error {
-	return &Error{
-		Problem: ProblemNoAPIToken,
-		Summary: fmt.Sprintf("no API token: %s is not set, and trusted publishing is off (--trusted-publishing never)", tokenEnv),
-		Guidance: apiTokenHowTo(ix, tokenEnv) +
-			"\nOr allow trusted publishing with --trusted-publishing auto (the default).\n",
+// noAPITokenError: mode never, no API token (nor password).
+func noAPITokenError(c *config, ix index) *Error {
+	what, how := "no API token: "+c.tokenEnv+" is not set", apiTokenHowTo(ix, c.tokenEnv)
+	if ix.warehouse() == "" {
+		what = "no credentials: neither " + c.tokenEnv + " nor " + c.passwordEnv + " is set"
+		how += "\nOr, for an index that takes a user name and password:\n" + passwordHowTo(c)
 	}
+	return withMisplaced(&Error{
+		Problem: ProblemNoAPIToken,
+		Summary: what + ", and trusted publishing is off (--trusted-publishing never)",
+		Guidance: how +
+			"\nOr allow trusted publishing with --trusted-publishing auto (the default).\n",
+	}, c.misplaced(ix))
 }
 
 // indent indents every non-empty line by two spaces, for nesting under a bullet.

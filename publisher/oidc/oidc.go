@@ -1,15 +1,29 @@
-// Package oidc obtains upload credentials: an API token from the
-// environment, or trusted publishing (a CI identity token exchanged at the
-// index's /_/oidc/mint-token for a short-lived API token).
+// Package oidc obtains upload credentials: an API token or a user name and
+// password given explicitly (environment variables, --username, a
+// ~/.pypirc repository), or trusted publishing (a CI identity token
+// exchanged at the index's /_/oidc/mint-token for a short-lived API token).
 //
 // NewSource picks the source from Options.Mode:
 //
-//   - auto (default): the API token when its variable is set; otherwise
-//     trusted publishing when an ambient CI identity exists; otherwise an
-//     *Error that lists every way to fix it.
-//   - always: trusted publishing only (an API token variable is ignored);
-//     an *Error when there is no ambient identity.
-//   - never: the API token only.
+//   - auto (default): the credential given explicitly, when there is one;
+//     otherwise trusted publishing when an ambient CI identity exists;
+//     otherwise an *Error that lists every way to fix it, and names the
+//     variables of other tools (TWINE_PASSWORD, UV_PUBLISH_TOKEN,
+//     PYPI_TOKEN...) that are set, with the setting that reads them.
+//   - always: trusted publishing only (explicit credentials are ignored,
+//     with a warning); an *Error when there is no ambient identity.
+//   - never: the credential given explicitly only.
+//
+// Explicit credentials, in order: an API token in Options.TokenEnv
+// (PYPI_API_TOKEN), sent with the user name __token__; or a password in
+// Options.PasswordEnv (PYPI_PASSWORD), else the .pypirc repository's, with
+// the user name of Options.Username, else Options.UsernameEnv
+// (PYPI_USERNAME), else the .pypirc repository's (a password starting with
+// "pypi-" without a user name is an API token). Both an API token and a
+// password is an error, never a guess. Before anything is sent, an API
+// token for PyPI or TestPyPI is checked for what they certainly refuse (see
+// credential.CheckAPIToken), and a password for them is refused; Check runs
+// these checks alone, for a release's pre-flight.
 //
 // Ambient identities are detected in this order: GitHub Actions
 // (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, or GITHUB_ACTIONS=true, which
@@ -36,6 +50,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +66,7 @@ import (
 	settings "github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypirc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
@@ -68,6 +84,13 @@ const (
 // settings' default, settings.DefaultTokenEnv).
 const DefaultTokenEnv = settings.DefaultTokenEnv
 
+// DefaultPasswordEnv and DefaultUsernameEnv are the variables read for a
+// password and its user name (the settings' defaults).
+const (
+	DefaultPasswordEnv = settings.DefaultPasswordEnv
+	DefaultUsernameEnv = settings.DefaultUsernameEnv
+)
+
 // DefaultRepositoryURL is PyPI's upload endpoint.
 const DefaultRepositoryURL = settings.DefaultRepositoryURL
 
@@ -79,6 +102,17 @@ type Options struct {
 	Mode          Mode   // "" means Auto
 	Audience      string // "" means discover from {scheme}://{host}/_/oidc/audience
 	TokenEnv      string // "" means DefaultTokenEnv
+	// PasswordEnv and UsernameEnv name the variables holding a password
+	// and its user name; "" means DefaultPasswordEnv, DefaultUsernameEnv.
+	PasswordEnv string
+	UsernameEnv string
+	// Username is a user name given explicitly (--username, username:);
+	// it wins over UsernameEnv and the .pypirc repository's.
+	Username string
+	// Pypirc is the ~/.pypirc repository chosen with --repository (nil for
+	// none): its user name and password are used when the environment
+	// gives none.
+	Pypirc *pypirc.Repository
 	// Getenv reads the environment; nil means os.Getenv. The environment is
 	// read when NewSource runs, except GitLab's <AUD>_ID_TOKEN, read when a
 	// token is minted.
@@ -129,6 +163,9 @@ type config struct {
 	log      log.Interface
 	getenv   func(string) string
 	web, md  *requester
+
+	// passwordEnv, usernameEnv: Options' with defaults applied.
+	passwordEnv, usernameEnv string
 }
 
 func (o Options) config() (*config, error) {
@@ -141,6 +178,7 @@ func (o Options) config() (*config, error) {
 	if c.tokenEnv == "" {
 		c.tokenEnv = DefaultTokenEnv
 	}
+	c.passwordEnv, c.usernameEnv = cmp.Or(o.PasswordEnv, DefaultPasswordEnv), cmp.Or(o.UsernameEnv, DefaultUsernameEnv)
 	switch o.Mode {
 	case "":
 		c.mode = Auto
@@ -221,18 +259,27 @@ func NewSource(opts Options) (credential.Source, error) {
 		return nil, err
 	}
 	ix := index{repo: c.repo}
-	apiToken := strings.TrimSpace(c.getenv(c.tokenEnv))
 
-	if c.mode == Never {
-		if apiToken == "" {
-			return nil, noAPITokenError(ix, c.tokenEnv)
+	// Credentials given explicitly come first, unless only trusted
+	// publishing will do.
+	if c.mode != Always {
+		g, warnings, problem := c.static(ix)
+		if problem != nil {
+			return nil, problem
 		}
-		c.log.WithField("from", c.tokenEnv).Info("using API token")
-		return credential.Static(apiToken, c.tokenEnv), nil
-	}
-	if c.mode == Auto && apiToken != "" {
-		c.log.WithField("from", c.tokenEnv).Info("using API token")
-		return credential.Static(apiToken, c.tokenEnv), nil
+		for _, w := range warnings {
+			c.log.Warn(w)
+		}
+		switch {
+		case g != nil && g.tok.IsAPIToken():
+			c.log.WithField("from", g.tok.Origin).Info("using API token")
+			return g, nil
+		case g != nil:
+			c.log.WithField("user", g.tok.Username()).WithField("from", g.tok.Origin).Info("using user name and password")
+			return g, nil
+		case c.mode == Never:
+			return nil, noAPITokenError(c, ix)
+		}
 	}
 
 	provider := c.Provider
@@ -246,9 +293,9 @@ func NewSource(opts Options) (credential.Source, error) {
 	}
 	if provider == nil {
 		if c.mode == Always {
-			return nil, noIdentityError(ix, c.tokenEnv)
+			return nil, noIdentityError(c, ix)
 		}
-		return nil, noCredentialsError(ix, c.tokenEnv)
+		return nil, noCredentialsError(c, ix, c.misplaced(ix))
 	}
 	if !endpoint.Secure(c.repo) {
 		return nil, &Error{
@@ -258,8 +305,8 @@ func NewSource(opts Options) (credential.Source, error) {
 				"e.g. " + DefaultRepositoryURL + " for PyPI or https://test.pypi.org/legacy/ for TestPyPI.\n",
 		}
 	}
-	if c.mode == Always && apiToken != "" {
-		c.log.WithField("ignored", c.tokenEnv).Warn("trusted publishing is required (--trusted-publishing always): not using the API token")
+	if ignored := c.explicit(); c.mode == Always && len(ignored) > 0 {
+		c.log.WithField("ignored", strings.Join(ignored, ", ")).Warn("trusted publishing is required (--trusted-publishing always): not using the API token or password given")
 	}
 	c.log.WithField("provider", provider.Name()).WithField("index", c.repo.Host).Info("using trusted publishing")
 	m := newMinter(c, ix, provider)

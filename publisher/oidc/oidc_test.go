@@ -111,7 +111,7 @@ func TestAPIToken(t *testing.T) {
 			t.Fatalf("problem = %s", e.Problem)
 		}
 		mustContain(t, "error", err.Error(),
-			"no API token: PYPI_API_TOKEN is not set, and trusted publishing is off (--trusted-publishing never)",
+			"no credentials: neither PYPI_API_TOKEN nor PYPI_PASSWORD is set, and trusted publishing is off (--trusted-publishing never)",
 			"--trusted-publishing auto")
 	})
 

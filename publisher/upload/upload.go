@@ -511,7 +511,11 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 			lastErr = fmt.Errorf("%s answered %s", p.repo, ans.status)
 			wait = p.retry.Wait(tries, ans.header, time.Now())
 		default:
-			return fail(fmt.Errorf("%s: upload refused by %s: %s", d.Path, p.repo, ans.status))
+			err := fmt.Errorf("%s: upload refused by %s: %s", d.Path, p.repo, ans.status)
+			if what := index.Advice(ans.code, ans.status); what != "" {
+				err = fmt.Errorf("%w — %s", err, what)
+			}
+			return fail(err)
 		}
 
 		// A transient failure: wait and try again, within the policy.
@@ -653,7 +657,7 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 	req.Header.Set("Content-Type", f.contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", p.userAgent)
-	req.SetBasicAuth("__token__", tok.Secret())
+	req.SetBasicAuth(tok.Username(), tok.Secret())
 
 	// The watchdog cancels the attempt when the body stops moving; once the
 	// body is sent, ResponseTimeout bounds the wait.
@@ -700,15 +704,15 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 	return a, nil
 }
 
-// redact removes the token from text an index sent back, also in the
-// Basic-auth form it was sent in (a proxy's error page may echo the
-// Authorization header).
+// redact removes the token (or password) from text an index sent back,
+// also in the Basic-auth form it was sent in (a proxy's error page may echo
+// the Authorization header).
 func redact(s string, tok *credential.Token) string {
 	if tok == nil || len(tok.Secret()) < 8 {
 		return s
 	}
 	s = strings.ReplaceAll(s, tok.Secret(), "[redacted]")
-	basic := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte("__token__:"+tok.Secret())), "=")
+	basic := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(tok.Username()+":"+tok.Secret())), "=")
 	return strings.ReplaceAll(s, basic, "[redacted]")
 }
 
