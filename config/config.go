@@ -53,6 +53,11 @@ const (
 	DefaultTimeout = 10 * time.Minute
 	// DefaultCheckVersion: the Python files' version must match the tag.
 	DefaultCheckVersion = true
+	// Attestations: Sigstore's public-good instance; its Rekor is a v1
+	// log, the only kind PEP 740 attestations can name.
+	DefaultAttestations = AttestationsAuto
+	DefaultFulcioURL    = "https://fulcio.sigstore.dev"
+	DefaultRekorURL     = "https://rekor.sigstore.dev"
 )
 
 // Bounds checked by validation.
@@ -63,6 +68,13 @@ const (
 	// MinTimeout and MaxTimeout bound a target's timeout.
 	MinTimeout = time.Second
 	MaxTimeout = time.Hour
+)
+
+// Attestation modes, as written in the file.
+const (
+	AttestationsAuto   = "auto"
+	AttestationsAlways = "always"
+	AttestationsNever  = "never"
 )
 
 // Trusted publishing modes, as written in the file.
@@ -148,6 +160,9 @@ type Target struct {
 	// file is sent (the index checks and stores it meanwhile); the attempt
 	// then counts as failed and is retried. Default 10m.
 	Timeout time.Duration `yaml:"timeout"`
+	// Attestations are the PEP 740 publish attestations sent with each
+	// file (attestations: {mode: auto}).
+	Attestations Attestations `yaml:"attestations"`
 	// Disable skips the target (e.g. disable: ${SKIP_TESTPYPI:-false}).
 	Disable bool `yaml:"disable"`
 
@@ -184,6 +199,20 @@ type BinaryWheel struct {
 	PythonModule string `yaml:"python_module"`
 }
 
+// Attestations are a target's PEP 740 settings.
+type Attestations struct {
+	// Mode is auto (attest when uploading with a trusted-publishing token
+	// from GitHub, GitLab or Google; never fail a release over it), always
+	// (attest or fail before any upload) or never (no Sigstore traffic).
+	Mode string `yaml:"mode"`
+	// FulcioURL and RekorURL are the Sigstore instance (Rekor v1 API).
+	FulcioURL string `yaml:"fulcio_url"`
+	RekorURL  string `yaml:"rekor_url"`
+	// TrustedRoot is a Sigstore trusted_root.json verifying them ("" is the
+	// public-good root built into goreleaser-pypi).
+	TrustedRoot string `yaml:"trusted_root"`
+}
+
 // Retry is a target's retry policy.
 type Retry struct {
 	// Attempts is the total number of tries per request (1 = no retry).
@@ -214,6 +243,11 @@ func DefaultTarget() Target {
 			MaxDelay: DefaultRetryMaxDelay,
 		},
 		Timeout: DefaultTimeout,
+		Attestations: Attestations{
+			Mode:      DefaultAttestations,
+			FulcioURL: DefaultFulcioURL,
+			RekorURL:  DefaultRekorURL,
+		},
 	}
 }
 

@@ -218,7 +218,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unrelated key lists the known ones",
 			yaml: "targets:\n  - zzzzzzzz: 1\n",
-			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, username, username_env, password_env, repository, concurrency, retry, check_url, fail_fast, max_file_size, timeout, disable)`},
+			want: []string{`unknown key "zzzzzzzz" (known keys: name, repository_url, audience, ids, skip_existing, trusted_publishing, token_env, username, username_env, password_env, repository, concurrency, retry, check_url, fail_fast, max_file_size, timeout, attestations, disable)`},
 		},
 		{
 			name: "all problems at once",
@@ -551,7 +551,7 @@ targets:
 }
 
 func TestKeys(t *testing.T) {
-	if k := Keys(); len(k) != 18 || k[0] != "name" {
+	if k := Keys(); len(k) != 19 || k[0] != "name" {
 		t.Fatalf("Keys() = %v", k)
 	}
 }

@@ -114,6 +114,22 @@ func (t *Target) validate(label string) Errors {
 	if t.MaxFileSize < 0 {
 		fail("max_file_size", "must not be negative")
 	}
+	switch strings.ToLower(t.Attestations.Mode) {
+	case AttestationsAuto, AttestationsAlways, AttestationsNever:
+		t.Attestations.Mode = strings.ToLower(t.Attestations.Mode)
+	case "true": // gh-action-pypi-publish's spelling
+		t.Attestations.Mode = AttestationsAuto
+	case "false":
+		t.Attestations.Mode = AttestationsNever
+	default:
+		fail("attestations.mode", "%q is not one of auto, always, never", t.Attestations.Mode)
+	}
+	if msg := checkURL(t.Attestations.FulcioURL, true); msg != "" {
+		fail("attestations.fulcio_url", "%s", msg)
+	}
+	if msg := checkURL(t.Attestations.RekorURL, true); msg != "" {
+		fail("attestations.rekor_url", "%s", msg)
+	}
 	if t.Timeout < MinTimeout || t.Timeout > MaxTimeout {
 		fail("timeout", "must be between %s and %s, got %s", MinTimeout, MaxTimeout, t.Timeout)
 	}

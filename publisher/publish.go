@@ -69,6 +69,10 @@ type Options struct {
 	// check_version on, every file's version must equal it, PEP 440
 	// normalized.
 	Tag, TagVersion string
+	// AttestationFiles are existing PEP 740 attestations or Sigstore
+	// bundles (--attestation-file), each named after the distribution it
+	// attests (<file>.publish.attestation, <file>.sigstore.json).
+	AttestationFiles []string
 	// WheelDir is where binary_wheels writes its wheels ("" means a new
 	// temporary directory); GoReleaser front ends pass dist/goreleaser-pypi/wheels.
 	WheelDir string
@@ -137,6 +141,13 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 		plans = append(plans, &plan{target: t, arts: arts})
 	}
 	errs = append(errs, leftOut(cfg, list, plans)...)
+	var paths []string
+	for _, a := range list.Python() {
+		paths = append(paths, a.Resolved)
+	}
+	for _, g := range unmatchedAttestationFiles(o.AttestationFiles, paths) {
+		errs = append(errs, fmt.Errorf("--attestation-file %s: its name does not start with the name of a file being published (<file>.publish.attestation, <file>.sigstore.json)", g))
+	}
 	if err := cfg.CheckEnv(o.Getenv); err != nil {
 		if o.DryRun {
 			// As for every credential problem in a dry run: say it, go on.
@@ -161,6 +172,48 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 	}
 
 	named := cfg.Path != "" || len(plans) > 1
+	fail := func(i int, err error) (*report.Release, error) {
+		for _, rest := range plans[i+1:] {
+			res.NotAttempted = append(res.NotAttempted, rest.target.Name)
+		}
+		var te *TargetError
+		if errors.As(err, &te) || (!named && len(res.NotAttempted) == 0) {
+			if te != nil {
+				te.NotAttempted = res.NotAttempted
+			}
+			return res, err
+		}
+		return res, &TargetError{Target: plans[i].target.Name, NotAttempted: res.NotAttempted, Err: err}
+	}
+
+	// Prepare every target before the first upload: credentials that fail,
+	// or attestations that are required and cannot be made, stop the
+	// release before anything is published.
+	preps := make([]*prepared, len(plans))
+	for i, p := range plans {
+		prep, err := prepareTarget(p.target, p.dists, o)
+		if err != nil {
+			rep, err := prep.fail(o, err)
+			res.Add(rep)
+			return fail(i, err)
+		}
+		preps[i] = prep
+	}
+	if err := attestRelease(ctx, preps, o); err != nil {
+		var te *TargetError
+		i := 0
+		if errors.As(err, &te) {
+			for j, p := range plans {
+				if p.target.Name == te.Target {
+					i = j
+				}
+			}
+		}
+		rep, _ := preps[i].fail(o, err)
+		res.Add(rep)
+		return fail(i, err)
+	}
+
 	for i, p := range plans {
 		t := p.target
 		entry := o.Log.WithField("target", t.Name).WithField("files", len(p.dists))
@@ -169,20 +222,14 @@ func Publish(ctx context.Context, cfg *config.File, list *goreleaser.List, o Opt
 		}
 		entry.Info("publishing")
 		o.Log.IncreasePadding()
-		rep, err := runTarget(ctx, t, p.dists, o)
+		rep, err := uploadTarget(ctx, preps[i], o)
 		o.Log.DecreasePadding()
 		res.Add(rep)
 		if err == nil && !rep.OK() {
 			err = errors.New("the index reported failures")
 		}
 		if err != nil {
-			for _, rest := range plans[i+1:] {
-				res.NotAttempted = append(res.NotAttempted, rest.target.Name)
-			}
-			if !named && len(res.NotAttempted) == 0 {
-				return res, err
-			}
-			return res, &TargetError{Target: t.Name, NotAttempted: res.NotAttempted, Err: err}
+			return fail(i, err)
 		}
 	}
 	o.Log.WithField("took", time.Since(start).Round(10*time.Millisecond)).Debug("release published")

@@ -3,9 +3,12 @@ package publisher
 import (
 	"context"
 	"errors"
+	"net/url"
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/attest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
@@ -15,33 +18,37 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
 )
 
-// runTarget publishes verified distributions to one target: credentials,
-// upload, report. It always returns the target's report. This is the one
-// place where a target's settings become the runtime packages' options.
-func runTarget(ctx context.Context, t config.Target, dists []*dist.Distribution, o Options) (*report.Target, error) {
-	start := time.Now()
-	rep := &report.Target{Name: t.Name, RepositoryURL: t.RepositoryURL, DryRun: o.DryRun}
-	err := runTargetSteps(ctx, t, dists, o, rep, start)
-	rep.Duration = time.Since(start)
-	if err != nil && !errors.Is(err, ErrReported) {
-		rep.Err = err
-	}
-	GitHubOutputs(o, rep)
-	return rep, err
+// prepared is a target ready to upload: its URLs, its credential and the
+// attestations of its files. Every target of a release is prepared before
+// the first upload, so that anything that can fail without uploading
+// (credentials, attestations: always) fails before anything is published.
+type prepared struct {
+	t            config.Target
+	dists        []*dist.Distribution
+	start        time.Time
+	rep          *report.Target
+	repo, index  *url.URL
+	src          credential.Source // nil in a dry run
+	attestations map[string]*attest.Result
 }
 
-func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribution, o Options, rep *report.Target, start time.Time) error {
+// prepareTarget resolves a target's URLs and credential. This is, with
+// uploadTarget, the one place where a target's settings become the
+// runtime packages' options. On error the report says why.
+func prepareTarget(t config.Target, dists []*dist.Distribution, o Options) (*prepared, error) {
+	p := &prepared{t: t, dists: dists, start: time.Now(),
+		rep: &report.Target{Name: t.Name, RepositoryURL: t.RepositoryURL, DryRun: o.DryRun}}
 	logger := o.Log
 	// The URL rule comes first: a refused URL never sees a request.
 	repo, rc, err := repositoryOf(t, o.Getenv)
 	if err != nil {
-		return err
+		return p, err
 	}
 	if rc != nil {
 		logPypirc(logger, rc)
 	}
-	index := endpoint.IndexURL(repo)
-	rep.RepositoryURL, rep.IndexURL = repo.String(), index.String()
+	p.repo, p.index = repo, endpoint.IndexURL(repo)
+	p.rep.RepositoryURL, p.rep.IndexURL = repo.String(), p.index.String()
 
 	// Credentials. A dry run never asks the source for a token: minting
 	// spends a single-use identity token.
@@ -50,39 +57,64 @@ func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribu
 	src, credErr := oidc.NewSource(copts)
 	switch {
 	case credErr != nil && o.DryRun:
-		rep.Credentials = "none"
+		p.rep.Credentials = "none"
 		logger.WithError(credErr).Warn("no credentials found; a real run would fail with this error")
-		src = nil
 	case credErr != nil:
-		return credErr
+		return p, credErr
 	default:
-		rep.Credentials = DescribeCredentials(src, t.TokenEnv)
+		p.rep.Credentials = DescribeCredentials(src, t.TokenEnv)
 		if o.DryRun {
 			if _, ok := src.(interface{ Provider() string }); ok {
-				logger.WithField("credentials", rep.Credentials).Info("a real run would mint an upload token now (not in a dry run: each mint spends a single-use identity token)")
+				logger.WithField("credentials", p.rep.Credentials).Info("a real run would mint an upload token now (not in a dry run: each mint spends a single-use identity token)")
 			}
-			src = nil
+		} else {
+			p.src = src
 		}
 	}
-	p, err := upload.New(upload.Options{
-		RepositoryURL:   repo.String(),
+	return p, nil
+}
+
+// fail ends a target that could not be prepared or uploaded: its report
+// says why (unless the error was already printed), and GitHub shows it.
+func (p *prepared) fail(o Options, err error) (*report.Target, error) {
+	p.rep.Duration = time.Since(p.start)
+	if !errors.Is(err, ErrReported) {
+		p.rep.Err = err
+	}
+	GitHubOutputs(o, p.rep)
+	return p.rep, err
+}
+
+// uploadTarget uploads a prepared target's files and reports. It always
+// returns the target's report.
+func uploadTarget(ctx context.Context, p *prepared, o Options) (*report.Target, error) {
+	t, logger := p.t, o.Log
+	fields := map[string]string{}
+	for name, r := range p.attestations {
+		if r.Field != "" {
+			fields[name] = r.Field
+		}
+	}
+	up, err := upload.New(upload.Options{
+		RepositoryURL:   p.repo.String(),
 		CheckURL:        t.CheckURL,
-		Credentials:     src,
+		Credentials:     p.src,
 		SkipExisting:    t.SkipExisting,
 		Concurrency:     t.Concurrency,
 		Retry:           retry.Policy{Attempts: t.Retry.Attempts, Delay: t.Retry.Delay, MaxDelay: t.Retry.MaxDelay},
 		FailFast:        t.FailFast,
 		DryRun:          o.DryRun,
 		ResponseTimeout: t.Timeout,
+		Attestations:    fields,
 		Log:             logger,
 		Progress:        o.Progress,
 		UserAgent:       o.UserAgent,
 		Transport:       o.Transport,
 	})
 	if err != nil {
-		return err
+		return p.fail(o, err)
 	}
-	e := logger.WithField("repository", repo.String())
+	e := logger.WithField("repository", p.repo.String())
 	if t.Name != "" {
 		e = e.WithField("index", t.Name)
 	}
@@ -92,12 +124,17 @@ func runTargetSteps(ctx context.Context, t config.Target, dists []*dist.Distribu
 	}
 	e.Info(verb)
 	logger.IncreasePadding()
-	results, upErr := p.Upload(ctx, dists)
+	results, upErr := up.Upload(ctx, p.dists)
 	logger.DecreasePadding()
-	rep.SetFiles(results, index)
-	logSummary(o, rep, start)
+	p.rep.SetFiles(results, p.index)
+	for i := range p.rep.Files {
+		p.rep.Files[i].Attestation = p.attestations[p.rep.Files[i].Filename]
+	}
+	logSummary(o, p.rep, p.start)
+	p.rep.Duration = time.Since(p.start)
+	GitHubOutputs(o, p.rep)
 	// Every failed file was logged as it completed.
-	return Reported(upErr)
+	return p.rep, Reported(upErr)
 }
 
 // DescribeCredentials says where a source's token comes from, never what it is.

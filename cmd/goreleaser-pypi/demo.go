@@ -84,8 +84,15 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	// PEP 740 attestations from the index's own fake Sigstore (Fulcio,
+	// Rekor, and the trusted root that verifies them).
+	root := filepath.Join(work, "trusted_root.json")
+	if err := os.WriteFile(root, srv.Sigstore.TrustedRoot, 0o644); err != nil {
+		return err
+	}
 	target := config.DefaultTarget()
 	target.Name, target.RepositoryURL, target.TrustedPublishing = "local", srv.RepositoryURL, config.TrustedPublishingAlways
+	target.Attestations = config.Attestations{Mode: config.AttestationsAlways, FulcioURL: srv.Sigstore.FulcioURL, RekorURL: srv.Sigstore.RekorURL, TrustedRoot: root}
 	settings := &config.File{Version: 1, Targets: []config.Target{target}}
 	opts := publisher.Options{Getenv: func(k string) string { return env[k] }, Log: a.log, Stdout: a.stdout}
 	publish := func(files ...string) (*report.Target, error) {
@@ -103,7 +110,7 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 	}
 	defer a.log.ResetPadding()
 
-	step(1, "verify, mint a token by trusted publishing, upload")
+	step(1, "verify, mint a token by trusted publishing, attest (PEP 740), upload")
 	rep, err := publish(wheel, sdist)
 	if err != nil {
 		return fmt.Errorf("demo upload failed: %w", err)
@@ -111,6 +118,12 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 	if s := rep.Summary(); s.Uploaded != 2 {
 		return fmt.Errorf("demo: expected 2 files uploaded, got %+v", s)
 	}
+	for _, f := range rep.Files {
+		if f.Attestation == nil || f.Attestation.Status != "attested" {
+			return fmt.Errorf("demo: %s was not attested: %+v", f.Filename, f.Attestation)
+		}
+	}
+	a.log.WithField("provenance", srv.URL+"/integrity/"+demoProject+"/"+demoVersion+"/"+filepath.Base(wheel)+"/provenance").Info("the index verified and stored the attestations (PyPI's Integrity API)")
 
 	step(2, "re-run the same release with --skip-existing: identical files are skipped by sha256")
 	settings.Targets[0].SkipExisting = true

@@ -34,7 +34,9 @@ type uploadFlags struct {
 	printHash  bool
 	configFile string
 	targets    []string
-	verbose    bool
+	// attestationFiles are existing attestations or Sigstore bundles.
+	attestationFiles []string
+	verbose          bool
 	// Refused on purpose: a secret in argv shows in the process list and
 	// the shell history.
 	password, token string
@@ -89,6 +91,7 @@ failed target stops the ones after it.`,
 	fl.BoolVar(&f.printHash, "print-hash", false, "print the sha256, md5 and blake2_256 of every file")
 	fl.StringVar(&f.configFile, "config", "", "settings file (e.g. "+config.DefaultFile+"); flags override it")
 	fl.StringSliceVar(&f.targets, "target", nil, "with --config, publish only to these targets")
+	fl.StringArrayVar(&f.attestationFiles, "attestation-file", nil, "an existing PEP 740 attestation or Sigstore bundle for a file, named <file>.publish.attestation or <file>.sigstore.json: verified and sent (repeatable; <file>.publish.attestation next to a file is found without it)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logs (never secrets)")
 	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_PASSWORD or PYPI_API_TOKEN instead")
 	fl.StringVar(&f.token, "token", "", "refused: set PYPI_API_TOKEN instead")
@@ -158,14 +161,15 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 		return runReleaseWide(cmd.Context(), a, f, cfg, run, files[0])
 	}
 	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), publisher.Options{
-		DryRun:    f.dryRun,
-		PrintHash: f.printHash,
-		Getenv:    a.getenv,
-		Log:       a.log,
-		Stdout:    workflowStream(a, f.json),
-		Progress:  progressWriter(a),
-		UserAgent: userAgent(),
-		SkipMask:  underGoReleaser(a.getenv),
+		AttestationFiles: f.attestationFiles,
+		DryRun:           f.dryRun,
+		PrintHash:        f.printHash,
+		Getenv:           a.getenv,
+		Log:              a.log,
+		Stdout:           workflowStream(a, f.json),
+		Progress:         progressWriter(a),
+		UserAgent:        userAgent(),
+		SkipMask:         underGoReleaser(a.getenv),
 	})
 	if f.json {
 		var werr error

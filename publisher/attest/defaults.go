@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
@@ -14,12 +15,12 @@ import (
 const (
 	// DefaultFulcioURL is the certificate authority that certifies the
 	// ephemeral signing key for the CI identity.
-	DefaultFulcioURL = "https://fulcio.sigstore.dev"
+	DefaultFulcioURL = config.DefaultFulcioURL
 	// DefaultRekorURL is the transparency log. It must be a Rekor v1 API:
 	// PEP 740 attestations have no place for Rekor v2's signed timestamps,
 	// so the log is never taken from a TUF signing config (which may name a
 	// v2 log).
-	DefaultRekorURL = "https://rekor.sigstore.dev"
+	DefaultRekorURL = config.DefaultRekorURL
 	// DefaultConcurrency bounds the Rekor entries created at once.
 	DefaultConcurrency = 4
 	// DefaultTimeout bounds one request to Fulcio or Rekor.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 )
 
 // Mode is the `attestations` setting (--attestations).
@@ -16,11 +18,11 @@ const (
 	// from GitHub, GitLab or Google, and never turns a publishable release
 	// into a failure: whatever goes wrong with Sigstore becomes a reason,
 	// and the files are uploaded without attestations.
-	Auto Mode = "auto"
+	Auto Mode = config.AttestationsAuto
 	// Always attests every file or fails the release before any upload.
-	Always Mode = "always"
+	Always Mode = config.AttestationsAlways
 	// Never attests nothing and makes no Sigstore request.
-	Never Mode = "never"
+	Never Mode = config.AttestationsNever
 )
 
 // ParseMode parses an `attestations` value; "" is Auto. Booleans are

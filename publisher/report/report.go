@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/attest"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/upload"
@@ -83,6 +84,9 @@ type File struct {
 	Attempts   int           `json:"attempts"`
 	Err        error         `json:"-"`             // why it failed, with its type
 	URL        string        `json:"url,omitempty"` // the release page on the index
+	// Attestation is the PEP 740 outcome: {"status": "attested"|"skipped"|
+	// "failed", "reason": ..., "rekor_log_index": N}.
+	Attestation *attest.Result `json:"attestation,omitempty"`
 }
 
 // NewFile is the report line of an upload result; index is the index's base
@@ -289,6 +293,14 @@ func (t *Target) Markdown() string {
 				status += ": " + f.Reason
 			case f.Status == upload.StatusUploaded && f.URL != "":
 				status += " to " + f.URL
+			}
+			if a := f.Attestation; a != nil && a.Status == attest.StatusAttested {
+				status += " · attested"
+				if a.RekorLogIndex != nil {
+					status += fmt.Sprintf(" (Rekor log index %d)", *a.RekorLogIndex)
+				}
+			} else if a != nil && a.Status == attest.StatusFailed {
+				status += " · not attested: " + a.Reason
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", mdCode(f.Filename), mdCell(status), bytesize.Format(f.Size), f.SHA256)
 		}

@@ -27,12 +27,18 @@ type form struct {
 // newForm renders the form for d: the fields of d.FormFields() in order, and
 // the file last as the part "content" named after the distribution, with
 // Content-Type application/octet-stream (the index rejects an empty or
-// image/* type).
-func newForm(d *dist.Distribution) (*form, error) {
+// image/* type). attestations, when not empty, is the PEP 740
+// `attestations` field (a JSON array), sent before the file.
+func newForm(d *dist.Distribution, attestations string) (*form, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for _, f := range d.FormFields() {
 		if err := mw.WriteField(f.Name, f.Value); err != nil {
+			return nil, err
+		}
+	}
+	if attestations != "" {
+		if err := mw.WriteField("attestations", attestations); err != nil {
 			return nil, err
 		}
 	}

@@ -60,6 +60,10 @@ type Options struct {
 	Retry retry.Policy
 	// FailFast starts no new upload after the first failure.
 	FailFast bool
+	// Attestations are the PEP 740 `attestations` form field (a JSON
+	// array) to send with each file, by file name; files without one are
+	// sent without attestations.
+	Attestations map[string]string
 	// DryRun sends no upload: it reads the index (without credentials) and
 	// reports what a real run would do.
 	DryRun bool
@@ -450,7 +454,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 		return res
 	}
 
-	f, err := newForm(d)
+	f, err := newForm(d, p.opts.Attestations[d.Filename])
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", d.Path, err))
 	}

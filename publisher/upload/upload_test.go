@@ -113,7 +113,7 @@ func TestUploadStreamsEveryField(t *testing.T) {
 
 func TestFormLengthIsExact(t *testing.T) {
 	d := makeDist(t, t.TempDir(), "x-1.0-py3-none-any.whl", "x", "1.0", bytes.Repeat([]byte("ab"), 5000))
-	f, err := newForm(d)
+	f, err := newForm(d, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,171 @@
+package publisher_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/plainlog"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/attest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
+)
+
+// attestTarget is a target of srv using srv's fake Sigstore.
+func attestTarget(t *testing.T, srv *pypitest.Server, name, mode string) config.Target {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(root, srv.Sigstore.TrustedRoot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := config.DefaultTarget()
+	tg.Name, tg.RepositoryURL, tg.Retry = name, srv.RepositoryURL, fastRetry
+	tg.Attestations = config.Attestations{Mode: mode, FulcioURL: srv.Sigstore.FulcioURL, RekorURL: srv.Sigstore.RekorURL, TrustedRoot: root}
+	return tg
+}
+
+func githubEnv(srv *pypitest.Server) map[string]string {
+	vars := map[string]string{}
+	for _, kv := range srv.Issuer.GitHubEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	return vars
+}
+
+func publishTargets(t *testing.T, vars map[string]string, targets ...config.Target) (*report.Release, string, error) {
+	t.Helper()
+	var c captured
+	cfg := &config.File{Version: 1, Targets: targets, CheckVersion: true}
+	files := goodFiles(t)[:2]
+	res, err := publisher.Publish(context.Background(), cfg, goreleaser.FilesList(files), publisher.Options{Getenv: env(vars), Log: plainlog.New(&c.logs), Stdout: &c.stdout})
+	return res, c.logs.String(), err
+}
+
+func attestationOf(rep *report.Target, i int) attest.Status {
+	if rep.Files[i].Attestation == nil {
+		return ""
+	}
+	return rep.Files[i].Attestation.Status
+}
+
+// TestTwoTargetsBothAttested: TestPyPI then PyPI in one run (here two
+// targets of one index, with one CI identity): every file attested for
+// both, signed once (one certificate, one Rekor entry per file), nothing
+// written next to the files (gh-action-pypi-publish #319).
+func TestTwoTargetsBothAttested(t *testing.T) {
+	srv := pypitest.NewServer(t)
+	res, logs, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "testpypi", "always"), attestTarget(t, srv, "pypi", "always"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	for _, tg := range res.Targets {
+		for i, f := range tg.Report.Files {
+			if attestationOf(tg.Report, i) != attest.StatusAttested {
+				t.Errorf("%s %s: %+v", tg.Target, f.Filename, f.Attestation)
+			}
+		}
+	}
+	if st := srv.Sigstore.Stats(); st.CertificatesIssued != 1 || st.EntriesLogged != 2 {
+		t.Errorf("signed more than once: %+v", st)
+	}
+	if m, _ := filepath.Glob(filepath.Join("..", "testdata", "good", "*.attestation")); len(m) != 0 {
+		t.Errorf("attestation files written next to the distributions: %v", m)
+	}
+}
+
+// TestAttestationModes: the identity PyPI will demand, the credential kind
+// and Sigstore's health decide, before any upload.
+func TestAttestationModes(t *testing.T) {
+	t.Run("auto: attested, verified by the index, reported", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		res, logs, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "auto"))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, logs)
+		}
+		rep := res.Targets[0].Report
+		for i := range rep.Files {
+			if attestationOf(rep, i) != attest.StatusAttested || rep.Files[i].Attestation.RekorLogIndex == nil {
+				t.Errorf("%s: %+v", rep.Files[i].Filename, rep.Files[i].Attestation)
+			}
+		}
+		if st := srv.Sigstore.Stats(); st.CertificatesIssued != 1 {
+			t.Errorf("%d Fulcio certificates for one release", st.CertificatesIssued)
+		}
+		if !strings.Contains(rep.Markdown(), "attested (Rekor log index") {
+			t.Errorf("step summary:\n%s", rep.Markdown())
+		}
+	})
+	t.Run("API token: no attestations, no 400", func(t *testing.T) {
+		srv := pypitest.NewServer(t, pypitest.WithToken(token))
+		res, logs, err := publishTargets(t, map[string]string{"PYPI_API_TOKEN": token}, attestTarget(t, srv, "local", "auto"))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, logs)
+		}
+		if attestationOf(res.Targets[0].Report, 0) != attest.StatusSkipped || srv.Sigstore.Stats().FulcioRequests != 0 {
+			t.Errorf("%+v", res.Targets[0].Report.Files[0].Attestation)
+		}
+	})
+	t.Run("reusable workflow: auto skips with the reason and uploads", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		c := srv.Issuer.Claims()
+		c.WorkflowRef = "pypitest/demo/.github/workflows/caller.yml@refs/tags/v0.1.0"
+		srv.Issuer.SetClaims(c)
+		res, logs, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "auto"))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, logs)
+		}
+		rep := res.Targets[0].Report
+		if attestationOf(rep, 0) != attest.StatusSkipped || !strings.Contains(rep.Files[0].Attestation.Reason, "reusable workflow") || len(srv.Files()) != 2 {
+			t.Errorf("%+v, %d files", rep.Files[0].Attestation, len(srv.Files()))
+		}
+		if srv.Sigstore.Stats().FulcioRequests != 0 {
+			t.Error("Sigstore was asked")
+		}
+	})
+	t.Run("reusable workflow: always fails before any upload", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		c := srv.Issuer.Claims()
+		c.WorkflowRef = "pypitest/demo/.github/workflows/caller.yml@refs/tags/v0.1.0"
+		srv.Issuer.SetClaims(c)
+		_, _, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "always"))
+		if err == nil || !strings.Contains(err.Error(), "reusable workflow") || !strings.Contains(err.Error(), "nothing was uploaded") {
+			t.Fatalf("%v", err)
+		}
+		if srv.Stats().UploadAttempts != 0 {
+			t.Error("a file was uploaded")
+		}
+	})
+	t.Run("Fulcio down: retried, then auto uploads without", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		srv.Sigstore.FailFulcioNext(100, 503)
+		res, logs, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "auto"))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, logs)
+		}
+		rep := res.Targets[0].Report
+		if attestationOf(rep, 0) != attest.StatusFailed || len(srv.Files()) != 2 || !strings.Contains(logs, "no attestation") {
+			t.Errorf("%+v\n%s", rep.Files[0].Attestation, logs)
+		}
+	})
+	t.Run("Rekor down: always fails before any upload", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		srv.Sigstore.FailRekorNext(100, 503)
+		_, _, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "always"))
+		if err == nil || !strings.Contains(err.Error(), "nothing was uploaded") || srv.Stats().UploadAttempts != 0 {
+			t.Fatalf("%v, %d uploads", err, srv.Stats().UploadAttempts)
+		}
+	})
+	t.Run("never: no Sigstore traffic", func(t *testing.T) {
+		srv := pypitest.NewServer(t)
+		res, logs, err := publishTargets(t, githubEnv(srv), attestTarget(t, srv, "local", "never"))
+		if err != nil || srv.Sigstore.Stats().FulcioRequests != 0 || attestationOf(res.Targets[0].Report, 0) != attest.StatusSkipped {
+			t.Fatalf("%v %+v\n%s", err, res.Targets[0].Report.Files[0].Attestation, logs)
+		}
+	})
+}
