@@ -65,6 +65,13 @@ type config struct {
 	RequireTwine bool
 	// Binary is a prebuilt goreleaser-pypi to measure; "" builds ./cmd/goreleaser-pypi.
 	Binary string
+	// Compare is a second goreleaser-pypi binary: every goreleaser-pypi
+	// upload contender runs with it too, as "… [compare]", in the same
+	// repetitions (a change's effect, paired).
+	Compare string
+	// Contenders keeps only the contenders whose name contains one of
+	// these (e.g. goreleaser,curl while tuning); empty keeps all.
+	Contenders []string
 	// ProfileDir, when set, gets a CPU profile of one extra, unmeasured run
 	// of every goreleaser-pypi upload contender, made with the profiling
 	// build (-tags benchprofile).
@@ -108,6 +115,7 @@ type tools struct {
 	// Profiling is the same source built with -tags benchprofile ("" unless
 	// config.ProfileDir is set): it writes a CPU profile when told to.
 	Profiling string
+	Compare   string // config.Compare, absolute
 	Twine     string // "" when absent (smoke mode only)
 	Curl      string
 }
@@ -226,6 +234,13 @@ func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Write
 			return nil, fmt.Errorf("go build ./cmd/goreleaser-pypi in %s: %v\n%s", moduleRoot, err, out)
 		}
 	}
+	if cfg.Compare != "" {
+		abs, err := filepath.Abs(cfg.Compare)
+		if err != nil {
+			return nil, err
+		}
+		h.tools.Compare = abs
+	}
 	if cfg.ProfileDir != "" {
 		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
 			return nil, err
@@ -317,6 +332,7 @@ func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 		if b == nil {
 			continue
 		}
+		h.adjustContenders(b)
 		r, err := h.run(ctx, b)
 		if err != nil {
 			return results, err
@@ -335,6 +351,22 @@ func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 		return results, fmt.Errorf("%d runs failed:\n%s", len(failed), strings.Join(failed, "\n"))
 	}
 	return results, nil
+}
+
+// adjustContenders adds the [compare] twins and drops the contenders
+// config.Contenders leaves out.
+func (h *harness) adjustContenders(b *benchmark) {
+	var cs []contender
+	for _, c := range b.Contenders {
+		if len(h.cfg.Contenders) > 0 && !slices.ContainsFunc(h.cfg.Contenders, func(s string) bool { return strings.Contains(c.Name, s) }) {
+			continue
+		}
+		cs = append(cs, c)
+		if n, ok := goreleaserConcurrency(c.Name); ok && b.Upload && h.tools.Compare != "" {
+			cs = append(cs, h.goreleaserUploadWith(h.tools.Compare, nil, c.Name+" [compare]", n, b.Files))
+		}
+	}
+	b.Contenders = cs
 }
 
 // run measures a benchmark: repetitions in turn, and within each repetition

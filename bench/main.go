@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "also write the report into this Markdown file, between the bench markers (e.g. BENCHMARKS.md)")
 	workdir := fs.String("workdir", "", "keep wheels, bodies and index storage here instead of a removed temp dir")
 	binary := fs.String("binary", "", "measure this goreleaser-pypi binary instead of building ./cmd/goreleaser-pypi (e.g. to compare two builds)")
+	compare := fs.String("compare", "", "also run every goreleaser-pypi upload contender with this binary, as \"… [compare]\", in the same repetitions (a change's effect, paired)")
+	contenders := fs.String("contenders", "", "comma-separated: keep only contenders whose name contains one of these (e.g. goreleaser,curl)")
 	profile := fs.String("profile", "", "write a CPU profile of one extra, unmeasured run of every goreleaser-pypi upload contender into this directory (profiling build, -tags benchprofile)")
 	wanRuns := fs.Int("wan-runs", 0, "measured runs of B5–B7, the WAN benchmarks (default: 3 in full mode, -runs otherwise)")
 	wanBandwidth := fs.String("wan-bandwidth", "", "WAN profile: bandwidth of each connection, per second and direction (default 20MiB)")
@@ -104,6 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.WAN.HTTP2 = *wanHTTP2
 	cfg.ProfileDir = *profile
+	cfg.Compare = *compare
+	if *contenders != "" {
+		cfg.Contenders = strings.Split(*contenders, ",")
+	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}
@@ -172,6 +178,12 @@ func command(cfg config, out string) string {
 	}
 	if cfg.Binary != "" {
 		parts = append(parts, "-binary "+cfg.Binary)
+	}
+	if cfg.Compare != "" {
+		parts = append(parts, "-compare "+cfg.Compare)
+	}
+	if len(cfg.Contenders) > 0 {
+		parts = append(parts, "-contenders "+strings.Join(cfg.Contenders, ","))
 	}
 	if out != "" {
 		parts = append(parts, "-out "+out)
