@@ -404,7 +404,7 @@ func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 			}
 			conns := ""
 			if b.WAN {
-				conns = fmt.Sprintf("  conns %d (h2 %d, resumed %d)", m.WAN.Connections, m.WAN.HTTP2, m.WAN.Resumed)
+				conns = fmt.Sprintf("  conns %d (h2 %d, resumed %d) requests %d", m.WAN.Connections, m.WAN.HTTP2, m.WAN.Resumed, m.WAN.Requests)
 			}
 			h.logf("%s %8.3fs %7.1f MiB/s  peak RSS %6.1f MiB  CPU %6.2fs  index CPU %6.2fs%s", label, m.Wall.Seconds(), mibPerSec(res.Bytes, m.Wall), float64(m.MaxRSS)/mib, m.CPU.Seconds(), m.IndexCPU.Seconds(), conns)
 			if rep >= 0 {
@@ -559,9 +559,24 @@ func (h *harness) goreleaserUploadWith(binary string, extraEnv []string, name st
 			env = append(env, "SSL_CERT_FILE="+idx.CAFile)
 		}
 		p := process{Path: binary, Args: append(args, paths(files)...), Env: append(env, extraEnv...)}
-		m, _, err := p.run(ctx)
+		m, out, err := p.run(ctx)
+		h.keepLog(name, out)
 		return m, err
 	}}
+}
+
+// keepLog saves what a goreleaser-pypi run printed (its per-file "took"
+// figures) as logs/<contender>.log in a work directory the user chose
+// (-workdir), overwritten by each run: the last run's log stays.
+func (h *harness) keepLog(name string, out processOutput) {
+	if h.cfg.Workdir == "" {
+		return
+	}
+	dir := filepath.Join(h.work, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	os.WriteFile(filepath.Join(dir, strings.NewReplacer(" ", "", "[", "", "]", "").Replace(name)+".log"), []byte(out.Stderr+out.Stdout), 0o644)
 }
 
 // goreleaserCheck is `goreleaser-pypi check FILE...`.
