@@ -161,6 +161,9 @@ type contender struct {
 	Name string
 	// Procs says how its peak RSS is counted when it runs more than one process.
 	RSSNote string
+	// Offline: the contender does not upload (a verification pass shown
+	// beside the uploads): no index, nothing to check on it.
+	Offline bool
 	run     func(ctx context.Context, idx *index) (measurement, error)
 }
 
@@ -174,6 +177,7 @@ type runResult struct {
 type contenderResult struct {
 	Name     string
 	RSSNote  string
+	Offline  bool // did not upload
 	Runs     []runResult
 	Failures []string
 }
@@ -376,7 +380,7 @@ func (h *harness) adjustContenders(b *benchmark) {
 func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 	res := &benchResult{ID: b.ID, Title: b.Title, Files: len(b.Files), Bytes: b.bytes(), Runs: b.Runs, Upload: b.Upload, WAN: b.WAN, Notes: b.Notes}
 	for _, c := range b.Contenders {
-		res.Contenders = append(res.Contenders, &contenderResult{Name: c.Name, RSSNote: c.RSSNote})
+		res.Contenders = append(res.Contenders, &contenderResult{Name: c.Name, RSSNote: c.RSSNote, Offline: c.Offline})
 	}
 	warm := 0
 	if b.Warmup {
@@ -418,7 +422,7 @@ func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 // measure runs one contender once, against a fresh index when the benchmark
 // uploads, and checks the outcome.
 func (h *harness) measure(ctx context.Context, b *benchmark, c contender) (measurement, error) {
-	if !b.Upload {
+	if !b.Upload || c.Offline {
 		return c.run(ctx, nil)
 	}
 	storage, err := os.MkdirTemp(h.work, "index-")
@@ -580,8 +584,8 @@ func (h *harness) keepLog(name string, out processOutput) {
 }
 
 // goreleaserCheck is `goreleaser-pypi check FILE...`.
-func (h *harness) goreleaserCheck(files []*dist.Distribution) contender {
-	return contender{Name: "goreleaser-pypi check", run: func(ctx context.Context, _ *index) (measurement, error) {
+func (h *harness) goreleaserCheck(name string, files []*dist.Distribution) contender {
+	return contender{Name: name, Offline: true, run: func(ctx context.Context, _ *index) (measurement, error) {
 		args := []string{"check", "--max-file-size", sizeFlag(h.cfg.MaxFileSize)}
 		m, _, err := process{Path: h.tools.Binary, Args: append(args, paths(files)...), Env: h.env}.run(ctx)
 		return m, err
@@ -774,7 +778,7 @@ func (h *harness) benchB4(ctx context.Context) (*benchmark, error) {
 		Files: files, Runs: h.cfg.Runs, Warmup: h.cfg.Warmup,
 		Notes: []string{"`goreleaser-pypi check` hashes every file (sha256 + blake2b) and validates metadata, filename and archive the way the index does; `twine check` only parses the metadata and renders the description."},
 	}
-	b.Contenders = append(b.Contenders, h.goreleaserCheck(files))
+	b.Contenders = append(b.Contenders, h.goreleaserCheck("goreleaser-pypi check", files))
 	b.Contenders = h.appendTwine(b, h.twineCheck(files))
 	return b, nil
 }

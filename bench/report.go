@@ -227,9 +227,15 @@ func (r *report) writeMarkdown(w io.Writer) {
 				if b.Bytes >= mib {
 					perGiB = secs(cpu.Median/(float64(b.Bytes)/gib)) + "/GiB"
 				}
-				p(" %s | %s |", perGiB, secs(summarize(c.indexCPU()).Median))
+				index := secs(summarize(c.indexCPU()).Median)
+				if c.Offline {
+					index = "—"
+				}
+				p(" %s | %s |", perGiB, index)
 			}
-			if b.WAN {
+			if b.WAN && c.Offline {
+				p(" — |")
+			} else if b.WAN {
 				last := c.Runs[len(c.Runs)-1].WAN
 				p(" %.0f (%d, %d) |", summarize(c.perRun(func(r runResult) float64 { return float64(r.WAN.Connections) })).Median, last.HTTP2, last.Resumed)
 			}

@@ -32,6 +32,7 @@ func (h *harness) wanContenders(b *benchmark, concurrencies []int) error {
 		b.Contenders = append(b.Contenders, h.goreleaserUpload(fmt.Sprintf("goreleaser-pypi -c%d", c), c, b.Files))
 	}
 	b.Contenders = h.appendTwine(b, h.twineUploadContender("twine upload", b.Files, false))
+	b.Contenders = append(b.Contenders, h.verificationAlone(b.Files))
 	for _, p := range concurrencies {
 		c, err := h.curlUpload(fmt.Sprintf("curl -P%d (raw limit)", p), p, b.Files)
 		if err != nil {
@@ -41,6 +42,16 @@ func (h *harness) wanContenders(b *benchmark, concurrencies []int) error {
 	}
 	return nil
 }
+
+// verificationAlone is `goreleaser-pypi check` of the benchmark's files:
+// the pass `upload` runs before its first byte, measured on its own in the
+// same repetitions, so the tables show how much of goreleaser-pypi's time
+// it is.
+func (h *harness) verificationAlone(files []*dist.Distribution) contender {
+	return h.goreleaserCheck(verificationName, files)
+}
+
+const verificationName = "goreleaser-pypi check (verification alone)"
 
 func (h *harness) wanNote() string {
 	return "Through the WAN profile: " + h.cfg.WAN.String() + ". `conns` is the TCP connections the contender opened (how many negotiated h2; how many resumed a TLS session)."
@@ -78,6 +89,7 @@ func (h *harness) benchB6(ctx context.Context) (*benchmark, error) {
 	}
 	b.Contenders = append(b.Contenders, h.goreleaserUpload("goreleaser-pypi", 0, files))
 	b.Contenders = h.appendTwine(b, h.twineUploadContender("twine upload", files, false))
+	b.Contenders = append(b.Contenders, h.verificationAlone(files))
 	c, err := h.curlUpload("curl (raw limit)", 1, files)
 	if err != nil {
 		return nil, err
