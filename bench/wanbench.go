@@ -169,6 +169,9 @@ func (h *harness) benchB7(ctx context.Context) (*benchmark, error) {
 			"Files, in the order every contender gets them (a shell glob's): " + strings.Join(names, ", ") + ". " +
 				"goreleaser-pypi sends wheels before the sdist and the first file of a new release alone, then the rest concurrently; twine and curl send them as given."},
 	}
+	// Attestation cost: once goreleaser-pypi can attach PEP 740
+	// attestations, its contender with them goes here (same files, -c4),
+	// so the table shows what signing and sending them adds.
 	return b, h.wanContenders(b, []int{1, 4, 8})
 }
 
