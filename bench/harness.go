@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,10 +29,11 @@ const (
 
 // config is what one harness run measures.
 type config struct {
-	Mode   string // "full" or "smoke"
-	Runs   int    // measured repetitions per benchmark
-	B2Runs int    // repetitions of B2 (the 1 GiB upload); 0 = Runs
-	Only   []string
+	Mode    string // "full" or "smoke"
+	Runs    int    // measured repetitions per benchmark
+	B2Runs  int    // repetitions of B2 (the 1 GiB upload); 0 = Runs
+	WANRuns int    // repetitions of B5–B7 (the WAN profile); 0 = Runs
+	Only    []string
 	// Warmup runs every contender once, unmeasured, before the repetitions
 	// (B2 excepted: a 1 GiB warm-up costs more than it teaches).
 	Warmup bool
@@ -43,6 +45,18 @@ type config struct {
 	B4Files int
 	B4Size  int64
 
+	// WAN is the emulated path of B5–B7 (wan.go).
+	WAN     wanProfile
+	B5Files int
+	B5Size  int64
+	B6Size  int64
+	// B7 is one release as GoReleaser would build it: platform wheels,
+	// one pure wheel, one sdist.
+	B7Wheels    int
+	B7WheelSize int64
+	B7PureSize  int64
+	B7SdistSize int64
+
 	// MaxFileSize is the index's per-file limit, raised above PyPI's 100 MiB for B2.
 	MaxFileSize int64
 	// Workdir holds the wheels, the raw bodies and the index storage; "" = a temp dir.
@@ -51,15 +65,30 @@ type config struct {
 	RequireTwine bool
 	// Binary is a prebuilt goreleaser-pypi to measure; "" builds ./cmd/goreleaser-pypi.
 	Binary string
+	// Compare is a second goreleaser-pypi binary: every goreleaser-pypi
+	// upload contender runs with it too, as "… [compare]", in the same
+	// repetitions (a change's effect, paired).
+	Compare string
+	// Contenders keeps only the contenders whose name contains one of
+	// these (e.g. goreleaser,curl while tuning); empty keeps all.
+	Contenders []string
+	// ProfileDir, when set, gets a CPU profile of one extra, unmeasured run
+	// of every goreleaser-pypi upload contender, made with the profiling
+	// build (-tags benchprofile).
+	ProfileDir string
 }
 
 func fullConfig() config {
 	return config{
-		Mode: "full", Runs: 5, Warmup: true,
+		Mode: "full", Runs: 5, B2Runs: 3, WANRuns: 3, Warmup: true,
 		B1Files: 40, B1Size: 8 * mib,
 		B2Size:  1 * gib,
 		B3Size:  4 * kib,
 		B4Files: 100, B4Size: 1 * mib,
+		WAN:     defaultWANProfile(),
+		B5Files: 40, B5Size: 8 * mib,
+		B6Size:   300 * mib,
+		B7Wheels: 6, B7WheelSize: 8 * mib, B7PureSize: 64 * kib, B7SdistSize: 1 * mib,
 		MaxFileSize:  2 * gib,
 		RequireTwine: true,
 	}
@@ -72,6 +101,10 @@ func smokeConfig() config {
 		B2Size:  1 * mib,
 		B3Size:  4 * kib,
 		B4Files: 5, B4Size: 16 * kib,
+		WAN:     smokeWANProfile(),
+		B5Files: 4, B5Size: 64 * kib,
+		B6Size:   1 * mib,
+		B7Wheels: 6, B7WheelSize: 32 * kib, B7PureSize: 8 * kib, B7SdistSize: 16 * kib,
 		MaxFileSize: 2 * gib,
 	}
 }
@@ -79,8 +112,12 @@ func smokeConfig() config {
 // tools are the programs the contenders run.
 type tools struct {
 	Binary string // the goreleaser-pypi binary built for this run
-	Twine  string // "" when absent (smoke mode only)
-	Curl   string
+	// Profiling is the same source built with -tags benchprofile ("" unless
+	// config.ProfileDir is set): it writes a CPU profile when told to.
+	Profiling string
+	Compare   string // config.Compare, absolute
+	Twine     string // "" when absent (smoke mode only)
+	Curl      string
 }
 
 // harness runs the benchmarks of one config.
@@ -92,6 +129,10 @@ type harness struct {
 	work     string
 	log      io.Writer
 	env      []string // base environment of every contender
+	ca       *localCA // the WAN profile's certificate authority
+	// generated memoizes wheel sets by their spec, so benchmarks with the
+	// same payload (B1 and B5) share one set of files.
+	generated map[string][]*dist.Distribution
 }
 
 // benchmark is one scenario and the contenders that race on it.
@@ -99,6 +140,7 @@ type benchmark struct {
 	ID, Title  string
 	Files      []*dist.Distribution
 	Upload     bool // each run must land every file on the index
+	WAN        bool // the contenders reach the index through the WAN profile
 	Runs       int
 	Warmup     bool
 	Contenders []contender
@@ -119,6 +161,9 @@ type contender struct {
 	Name string
 	// Procs says how its peak RSS is counted when it runs more than one process.
 	RSSNote string
+	// Offline: the contender does not upload (a verification pass shown
+	// beside the uploads): no index, nothing to check on it.
+	Offline bool
 	run     func(ctx context.Context, idx *index) (measurement, error)
 }
 
@@ -132,6 +177,7 @@ type runResult struct {
 type contenderResult struct {
 	Name     string
 	RSSNote  string
+	Offline  bool // did not upload
 	Runs     []runResult
 	Failures []string
 }
@@ -143,8 +189,10 @@ type benchResult struct {
 	Bytes      int64 // per run
 	Runs       int
 	Upload     bool // runs uploaded to the index (B4 does not)
+	WAN        bool // through the WAN profile
 	Notes      []string
 	Contenders []*contenderResult
+	Profiles   []string // CPU profiles written (config.ProfileDir)
 }
 
 func (r *benchResult) contender(name string) *contenderResult {
@@ -159,7 +207,7 @@ func (r *benchResult) contender(name string) *contenderResult {
 // newHarness prepares a run: work directory, token, tools (building the
 // goreleaser-pypi binary from moduleRoot).
 func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Writer) (*harness, error) {
-	h := &harness{cfg: cfg, log: log, boundary: newBoundary()}
+	h := &harness{cfg: cfg, log: log, boundary: newBoundary(), generated: map[string][]*dist.Distribution{}}
 	secret := make([]byte, 24)
 	rand.Read(secret)
 	h.token = "pypi-bench-" + hex.EncodeToString(secret)
@@ -190,6 +238,25 @@ func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Write
 			return nil, fmt.Errorf("go build ./cmd/goreleaser-pypi in %s: %v\n%s", moduleRoot, err, out)
 		}
 	}
+	if cfg.Compare != "" {
+		abs, err := filepath.Abs(cfg.Compare)
+		if err != nil {
+			return nil, err
+		}
+		h.tools.Compare = abs
+	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+		h.tools.Profiling = filepath.Join(work, "goreleaser-pypi-profiling")
+		h.logf("building %s (-tags benchprofile)", h.tools.Profiling)
+		build := exec.CommandContext(ctx, "go", "build", "-tags", "benchprofile", "-o", h.tools.Profiling, "./cmd/goreleaser-pypi")
+		build.Dir = moduleRoot
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build -tags benchprofile ./cmd/goreleaser-pypi in %s: %v\n%s", moduleRoot, err, out)
+		}
+	}
 	for _, sub := range []string{"upload", "check"} {
 		if out, err := exec.CommandContext(ctx, h.tools.Binary, sub, "--help").CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("goreleaser-pypi %s --help failed (%v): is the %s command built yet?\n%s", sub, err, sub, out)
@@ -212,6 +279,9 @@ func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Write
 	// Contenders start from a small, explicit environment: nothing from the
 	// caller's shell (CI variables, tokens) leaks into what is measured.
 	h.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LANG=C.UTF-8", "TMPDIR=" + os.TempDir()}
+	if h.ca, err = newLocalCA(work); err != nil {
+		return nil, fmt.Errorf("making the WAN profile's certificate authority: %w", err)
+	}
 	return h, nil
 }
 
@@ -221,7 +291,8 @@ func newHarness(ctx context.Context, cfg config, moduleRoot string, log io.Write
 // storage (which, on this class of machine, made single runs 60% slower);
 // the system temp dir otherwise.
 func scratchRoot(cfg config) string {
-	need := int64(cfg.B1Files)*cfg.B1Size*3 + cfg.B2Size*3 + int64(cfg.B4Files)*cfg.B4Size + gib
+	need := int64(cfg.B1Files)*cfg.B1Size*3 + cfg.B2Size*3 + int64(cfg.B4Files)*cfg.B4Size +
+		int64(cfg.B5Files)*cfg.B5Size*3 + cfg.B6Size*3 + int64(cfg.B7Wheels)*cfg.B7WheelSize*3 + gib
 	var st syscall.Statfs_t
 	const tmpfsMagic = 0x01021994
 	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Type == tmpfsMagic && int64(st.Bavail)*st.Bsize > need {
@@ -257,7 +328,7 @@ func (h *harness) selected(id string) bool {
 func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 	var results []*benchResult
 	var failed []string
-	for _, prep := range []func(context.Context) (*benchmark, error){h.benchB1, h.benchB2, h.benchB3, h.benchB4} {
+	for _, prep := range []func(context.Context) (*benchmark, error){h.benchB1, h.benchB2, h.benchB3, h.benchB4, h.benchB5, h.benchB6, h.benchB7} {
 		b, err := prep(ctx)
 		if err != nil {
 			return results, err
@@ -265,8 +336,12 @@ func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 		if b == nil {
 			continue
 		}
+		h.adjustContenders(b)
 		r, err := h.run(ctx, b)
 		if err != nil {
+			return results, err
+		}
+		if err := h.profile(ctx, b, r); err != nil {
 			return results, err
 		}
 		results = append(results, r)
@@ -282,14 +357,30 @@ func (h *harness) runAll(ctx context.Context) ([]*benchResult, error) {
 	return results, nil
 }
 
+// adjustContenders adds the [compare] twins and drops the contenders
+// config.Contenders leaves out.
+func (h *harness) adjustContenders(b *benchmark) {
+	var cs []contender
+	for _, c := range b.Contenders {
+		if len(h.cfg.Contenders) > 0 && !slices.ContainsFunc(h.cfg.Contenders, func(s string) bool { return strings.Contains(c.Name, s) }) {
+			continue
+		}
+		cs = append(cs, c)
+		if n, ok := goreleaserConcurrency(c.Name); ok && b.Upload && h.tools.Compare != "" {
+			cs = append(cs, h.goreleaserUploadWith(h.tools.Compare, nil, c.Name+" [compare]", n, b.Files))
+		}
+	}
+	b.Contenders = cs
+}
+
 // run measures a benchmark: repetitions in turn, and within each repetition
 // every contender once, the starting contender rotating, so drift (thermal,
 // page cache, noisy neighbours) spreads over all of them instead of landing
 // on whoever runs last.
 func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
-	res := &benchResult{ID: b.ID, Title: b.Title, Files: len(b.Files), Bytes: b.bytes(), Runs: b.Runs, Upload: b.Upload, Notes: b.Notes}
+	res := &benchResult{ID: b.ID, Title: b.Title, Files: len(b.Files), Bytes: b.bytes(), Runs: b.Runs, Upload: b.Upload, WAN: b.WAN, Notes: b.Notes}
 	for _, c := range b.Contenders {
-		res.Contenders = append(res.Contenders, &contenderResult{Name: c.Name, RSSNote: c.RSSNote})
+		res.Contenders = append(res.Contenders, &contenderResult{Name: c.Name, RSSNote: c.RSSNote, Offline: c.Offline})
 	}
 	warm := 0
 	if b.Warmup {
@@ -315,7 +406,11 @@ func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 				}
 				continue
 			}
-			h.logf("%s %8.3fs %7.1f MiB/s  peak RSS %6.1f MiB  CPU %6.2fs  index CPU %6.2fs", label, m.Wall.Seconds(), mibPerSec(res.Bytes, m.Wall), float64(m.MaxRSS)/mib, m.CPU.Seconds(), m.IndexCPU.Seconds())
+			conns := ""
+			if b.WAN {
+				conns = fmt.Sprintf("  conns %d (h2 %d, resumed %d) requests %d", m.WAN.Connections, m.WAN.HTTP2, m.WAN.Resumed, m.WAN.Requests)
+			}
+			h.logf("%s %8.3fs %7.1f MiB/s  peak RSS %6.1f MiB  CPU %6.2fs  index CPU %6.2fs%s", label, m.Wall.Seconds(), mibPerSec(res.Bytes, m.Wall), float64(m.MaxRSS)/mib, m.CPU.Seconds(), m.IndexCPU.Seconds(), conns)
 			if rep >= 0 {
 				res.Contenders[k].Runs = append(res.Contenders[k].Runs, runResult{Rep: rep, measurement: m})
 			}
@@ -327,7 +422,7 @@ func (h *harness) run(ctx context.Context, b *benchmark) (*benchResult, error) {
 // measure runs one contender once, against a fresh index when the benchmark
 // uploads, and checks the outcome.
 func (h *harness) measure(ctx context.Context, b *benchmark, c contender) (measurement, error) {
-	if !b.Upload {
+	if !b.Upload || c.Offline {
 		return c.run(ctx, nil)
 	}
 	storage, err := os.MkdirTemp(h.work, "index-")
@@ -335,7 +430,11 @@ func (h *harness) measure(ctx context.Context, b *benchmark, c contender) (measu
 		return measurement{}, err
 	}
 	defer os.RemoveAll(storage)
-	idx, err := startIndex(h.token, storage, h.cfg.MaxFileSize)
+	var wan *wanProfile
+	if b.WAN {
+		wan = &h.cfg.WAN
+	}
+	idx, err := startIndex(h.token, storage, h.cfg.MaxFileSize, wan, h.ca)
 	if err != nil {
 		return measurement{}, fmt.Errorf("starting the index: %w", err)
 	}
@@ -343,6 +442,9 @@ func (h *harness) measure(ctx context.Context, b *benchmark, c contender) (measu
 	before := selfCPU()
 	m, err := c.run(ctx, idx)
 	m.IndexCPU = selfCPU() - before
+	if idx.wan != nil {
+		m.WAN = idx.wan.stats()
+	}
 	if err != nil {
 		return m, err
 	}
@@ -363,6 +465,13 @@ func selfCPU() time.Duration {
 // dir (internal/wheelgen) and inspects them with dist.Check, the same code
 // goreleaser-pypi verifies with, so the raw bodies carry the same fields.
 func (h *harness) wheels(dir, prefix string, count int, size int64, seed int64) ([]*dist.Distribution, error) {
+	key := fmt.Sprintf("%s/%s/%d/%d/%d", dir, prefix, count, size, seed)
+	if ds, ok := h.generated[key]; ok {
+		return ds, nil
+	}
+	if h.generated == nil {
+		h.generated = map[string][]*dist.Distribution{}
+	}
 	dir = filepath.Join(h.work, dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -374,24 +483,40 @@ func (h *harness) wheels(dir, prefix string, count int, size int64, seed int64) 
 		if count > 1 {
 			name = fmt.Sprintf("%s-%03d", prefix, i)
 		}
-		// A Markdown README as the description, as real projects have:
-		// twine check fails a wheel without one.
-		path, err := wheelgen.Write(dir, wheelgen.Spec{
-			Name: name, Version: "1.0.0", Size: size, Seed: seed + int64(i),
-			Summary:     "goreleaser-pypi benchmark payload",
-			Metadata:    []wheelgen.Header{{Name: "Description-Content-Type", Value: "text/markdown"}, {Name: "License", Value: "MIT"}, {Name: "Requires-Python", Value: ">=3.9"}},
-			Description: "# " + name + "\n\nA generated wheel for the goreleaser-pypi benchmarks: an incompressible payload of " + humanBytes(size) + ".\n",
-		})
+		path, err := wheelgen.Write(dir, benchSpec(name, size, seed+int64(i)))
 		if err != nil {
 			return nil, err
 		}
 		ps = append(ps, path)
 	}
-	ds, problems := dist.Check(ps, dist.Options{MaxFileSize: h.cfg.MaxFileSize})
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("generated wheels do not verify: %v", errors.Join(problemErrors(problems)...))
+	ds, err := h.inspect(ps)
+	if err != nil {
+		return nil, err
 	}
 	h.logf("generated %d wheel(s) with a %s payload in %s (%s)", count, humanBytes(size), dir, time.Since(start).Round(time.Millisecond))
+	h.generated[key] = ds
+	return ds, nil
+}
+
+// benchSpec is a generated distribution of the benchmarks: a Markdown
+// README as the description, as real projects have (twine check fails a
+// wheel without one).
+func benchSpec(name string, size, seed int64) wheelgen.Spec {
+	return wheelgen.Spec{
+		Name: name, Version: "1.0.0", Size: size, Seed: seed,
+		Summary:     "goreleaser-pypi benchmark payload",
+		Metadata:    []wheelgen.Header{{Name: "Description-Content-Type", Value: "text/markdown"}, {Name: "License", Value: "MIT"}, {Name: "Requires-Python", Value: ">=3.9"}},
+		Description: "# " + name + "\n\nA generated distribution for the goreleaser-pypi benchmarks: an incompressible payload of " + humanBytes(size) + ".\n",
+	}
+}
+
+// inspect verifies generated files with dist.Check, the code goreleaser-pypi
+// verifies with, so the raw bodies carry the same fields.
+func (h *harness) inspect(paths []string) ([]*dist.Distribution, error) {
+	ds, problems := dist.Check(paths, dist.Options{MaxFileSize: h.cfg.MaxFileSize})
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("generated distributions do not verify: %v", errors.Join(problemErrors(problems)...))
+	}
 	return ds, nil
 }
 
@@ -418,6 +543,12 @@ func paths(ds []*dist.Distribution) []string {
 
 // goreleaserUpload is `goreleaser-pypi upload --concurrency N FILE...`, token from env.
 func (h *harness) goreleaserUpload(name string, concurrency int, files []*dist.Distribution) contender {
+	return h.goreleaserUploadWith(h.tools.Binary, nil, name, concurrency, files)
+}
+
+// goreleaserUploadWith runs binary with extra environment variables (the
+// profiling build and where it writes its profile).
+func (h *harness) goreleaserUploadWith(binary string, extraEnv []string, name string, concurrency int, files []*dist.Distribution) contender {
 	return contender{Name: name, run: func(ctx context.Context, idx *index) (measurement, error) {
 		// --max-file-size: the index's raised limit, as a project with a
 		// raised limit on PyPI would pass it (B2's wheel is over 100 MiB).
@@ -425,15 +556,36 @@ func (h *harness) goreleaserUpload(name string, concurrency int, files []*dist.D
 		if concurrency > 0 {
 			args = append(args, "--concurrency", strconv.Itoa(concurrency))
 		}
-		p := process{Path: h.tools.Binary, Args: append(args, paths(files)...), Env: append(h.env, "PYPI_API_TOKEN="+h.token)}
-		m, _, err := p.run(ctx)
+		env := append(slices.Clone(h.env), "PYPI_API_TOKEN="+h.token)
+		if idx.CAFile != "" {
+			// Go's crypto/x509 reads SSL_CERT_FILE on Linux instead of the
+			// system bundle: the binary trusts the local CA, nothing else.
+			env = append(env, "SSL_CERT_FILE="+idx.CAFile)
+		}
+		p := process{Path: binary, Args: append(args, paths(files)...), Env: append(env, extraEnv...)}
+		m, out, err := p.run(ctx)
+		h.keepLog(name, out)
 		return m, err
 	}}
 }
 
+// keepLog saves what a goreleaser-pypi run printed (its per-file "took"
+// figures) as logs/<contender>.log in a work directory the user chose
+// (-workdir), overwritten by each run: the last run's log stays.
+func (h *harness) keepLog(name string, out processOutput) {
+	if h.cfg.Workdir == "" {
+		return
+	}
+	dir := filepath.Join(h.work, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	os.WriteFile(filepath.Join(dir, strings.NewReplacer(" ", "", "[", "", "]", "").Replace(name)+".log"), []byte(out.Stderr+out.Stdout), 0o644)
+}
+
 // goreleaserCheck is `goreleaser-pypi check FILE...`.
-func (h *harness) goreleaserCheck(files []*dist.Distribution) contender {
-	return contender{Name: "goreleaser-pypi check", run: func(ctx context.Context, _ *index) (measurement, error) {
+func (h *harness) goreleaserCheck(name string, files []*dist.Distribution) contender {
+	return contender{Name: name, Offline: true, run: func(ctx context.Context, _ *index) (measurement, error) {
 		args := []string{"check", "--max-file-size", sizeFlag(h.cfg.MaxFileSize)}
 		m, _, err := process{Path: h.tools.Binary, Args: append(args, paths(files)...), Env: h.env}.run(ctx)
 		return m, err
@@ -441,9 +593,14 @@ func (h *harness) goreleaserCheck(files []*dist.Distribution) contender {
 }
 
 // twineUpload is Debian's twine, token in the environment as twine documents it.
-func (h *harness) twineUpload(repositoryURL string, files []*dist.Distribution) process {
-	args := []string{"upload", "--non-interactive", "--disable-progress-bar", "--repository-url", repositoryURL}
-	return process{Path: h.tools.Twine, Args: append(args, paths(files)...), Env: append(h.env, "TWINE_USERNAME=__token__", "TWINE_PASSWORD="+h.token)}
+func (h *harness) twineUpload(idx *index, files []*dist.Distribution) process {
+	args := []string{"upload", "--non-interactive", "--disable-progress-bar", "--repository-url", idx.RepositoryURL}
+	env := append(slices.Clone(h.env), "TWINE_USERNAME=__token__", "TWINE_PASSWORD="+h.token)
+	if idx.CAFile != "" {
+		// requests (twine's HTTP library) trusts this bundle instead of certifi's.
+		env = append(env, "REQUESTS_CA_BUNDLE="+idx.CAFile)
+	}
+	return process{Path: h.tools.Twine, Args: append(args, paths(files)...), Env: env}
 }
 
 func (h *harness) twineUploadContender(name string, files []*dist.Distribution, withCheck bool) contender {
@@ -456,7 +613,7 @@ func (h *harness) twineUploadContender(name string, files []*dist.Distribution, 
 			}
 			total = m
 		}
-		m, _, err := h.twineUpload(idx.RepositoryURL, files).run(ctx)
+		m, _, err := h.twineUpload(idx, files).run(ctx)
 		return total.add(m), err
 	}}
 	if withCheck {
@@ -508,6 +665,12 @@ func (h *harness) curlUpload(name string, parallel int, files []*dist.Distributi
 			// no "Expect: 100-continue" round trip before each body
 			"-H", "Expect:",
 			"-w", "\ncurl-status %{http_code}\n",
+		}
+		if idx.CAFile != "" {
+			// HTTP/1.1: one connection per transfer in flight, each reused
+			// by the next transfer (curl would otherwise multiplex h2
+			// streams on shared connections).
+			args = append(args, "--cacert", idx.CAFile, "--http1.1")
 		}
 		if parallel > 1 {
 			args = append(args, "--parallel", "--parallel-immediate", "--parallel-max", strconv.Itoa(parallel))
@@ -615,7 +778,7 @@ func (h *harness) benchB4(ctx context.Context) (*benchmark, error) {
 		Files: files, Runs: h.cfg.Runs, Warmup: h.cfg.Warmup,
 		Notes: []string{"`goreleaser-pypi check` hashes every file (sha256 + blake2b) and validates metadata, filename and archive the way the index does; `twine check` only parses the metadata and renders the description."},
 	}
-	b.Contenders = append(b.Contenders, h.goreleaserCheck(files))
+	b.Contenders = append(b.Contenders, h.goreleaserCheck("goreleaser-pypi check", files))
 	b.Contenders = h.appendTwine(b, h.twineCheck(files))
 	return b, nil
 }

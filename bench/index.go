@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,15 +15,24 @@ import (
 
 // index is a running local PyPI-compatible index every contender uploads to.
 type index struct {
-	URL           string // base, e.g. http://127.0.0.1:41234
+	URL           string // base the contenders use, e.g. http://127.0.0.1:41234
 	RepositoryURL string // upload endpoint, URL + "/legacy/"
-	close         func() error
+	// CAFile is the certificate authority the contenders must trust when
+	// the index is behind the WAN profile's TLS ("" on plain loopback).
+	CAFile string
+	// direct is the index itself, without the emulated path: the harness
+	// checks what landed there without paying the WAN's delays.
+	direct string
+	wan    *wanProxy // nil on plain loopback
+	close  func() error
 }
 
 // startIndex starts a fresh index whose storage is dir. Every contender's run
 // gets a fresh one (same implementation, same options), so every upload is a
-// real first upload and no run pays for the files of the previous one.
-func startIndex(token, dir string, maxFileSize int64) (*index, error) {
+// real first upload and no run pays for the files of the previous one. With
+// a WAN profile (ca not nil), the contenders reach it through the emulated
+// path (wan.go), over TLS.
+func startIndex(token, dir string, maxFileSize int64, wan *wanProfile, ca *localCA) (*index, error) {
 	srv, err := pypitest.Start("127.0.0.1:0",
 		pypitest.WithToken(token),
 		pypitest.WithMaxFileSize(maxFileSize),
@@ -30,7 +40,18 @@ func startIndex(token, dir string, maxFileSize int64) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &index{URL: srv.URL, RepositoryURL: srv.RepositoryURL, close: srv.Close}, nil
+	idx := &index{URL: srv.URL, RepositoryURL: srv.RepositoryURL, direct: srv.URL, close: srv.Close}
+	if wan == nil {
+		return idx, nil
+	}
+	proxy, err := startWANProxy(srv.URL, *wan, ca)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	idx.URL, idx.RepositoryURL, idx.CAFile, idx.wan = proxy.URL, proxy.URL+"/legacy/", ca.CAFile, proxy
+	idx.close = func() error { return errors.Join(proxy.close(), srv.Close()) }
+	return idx, nil
 }
 
 // verifyLanded reads every file back through the index's JSON API
@@ -42,7 +63,7 @@ func verifyLanded(ctx context.Context, idx *index, files []*dist.Distribution) e
 	for _, d := range files {
 		key := d.Metadata.Name() + "/" + d.Metadata.Version()
 		if _, ok := listed[key]; !ok {
-			got, err := jsonFiles(ctx, client, idx.URL+"/pypi/"+url.PathEscape(d.Metadata.Name())+"/"+url.PathEscape(d.Metadata.Version())+"/json")
+			got, err := jsonFiles(ctx, client, idx.direct+"/pypi/"+url.PathEscape(d.Metadata.Name())+"/"+url.PathEscape(d.Metadata.Version())+"/json")
 			if err != nil {
 				return fmt.Errorf("%s: not on the index: %w", d.Filename, err)
 			}
@@ -89,4 +110,4 @@ func jsonFiles(ctx context.Context, client *http.Client, u string) (map[string]s
 }
 
 // indexDescription names the index implementation in the report.
-const indexDescription = "publisher/pypitest (Warehouse's validation: digests, metadata, archive checks), in the bench process on loopback, storage in the scratch dir"
+const indexDescription = "publisher/pypitest (Warehouse's validation: digests, metadata, archive checks), in the bench process on loopback, storage in the scratch dir; for B5–B7 behind the WAN profile's TLS proxy, also in the bench process"

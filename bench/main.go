@@ -8,7 +8,10 @@
 //	go run ./bench -mode smoke                      # tiny sizes, one run each (CI)
 //
 // Benchmarks: B1 many files (40 × 8 MiB), B2 one big file (1 GiB), B3 one
-// tiny wheel (whole-process time), B4 `check` of 100 wheels.
+// tiny wheel (whole-process time), B4 `check` of 100 wheels, all on
+// loopback; B5 many files, B6 one 300 MiB file and B7 one GoReleaser-sized
+// release through the WAN profile (wan.go: TLS, latency, per-connection
+// bandwidth, the index's processing time).
 package main
 
 import (
@@ -25,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
 
 func main() {
@@ -42,11 +47,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", "full", "full (the sizes of BENCHMARKS.md) or smoke (tiny sizes, one run, for CI)")
 	runs := fs.Int("runs", 0, "measured runs per benchmark (default: 5 in full mode, 1 in smoke mode)")
-	b2runs := fs.Int("b2-runs", 0, "measured runs of B2, the 1 GiB upload (default: -runs)")
+	b2runs := fs.Int("b2-runs", 0, "measured runs of B2, the 1 GiB upload (default: 3 in full mode, -runs otherwise)")
 	only := fs.String("only", "", "comma-separated benchmarks to run, e.g. B1,B3 (default: all)")
 	out := fs.String("out", "", "also write the report into this Markdown file, between the bench markers (e.g. BENCHMARKS.md)")
 	workdir := fs.String("workdir", "", "keep wheels, bodies and index storage here instead of a removed temp dir")
 	binary := fs.String("binary", "", "measure this goreleaser-pypi binary instead of building ./cmd/goreleaser-pypi (e.g. to compare two builds)")
+	compare := fs.String("compare", "", "also run every goreleaser-pypi upload contender with this binary, as \"… [compare]\", in the same repetitions (a change's effect, paired)")
+	contenders := fs.String("contenders", "", "comma-separated: keep only contenders whose name contains one of these (e.g. goreleaser,curl)")
+	profile := fs.String("profile", "", "write a CPU profile of one extra, unmeasured run of every goreleaser-pypi upload contender into this directory (profiling build, -tags benchprofile)")
+	wanRuns := fs.Int("wan-runs", 0, "measured runs of B5–B7, the WAN benchmarks (default: 3 in full mode, -runs otherwise)")
+	wanBandwidth := fs.String("wan-bandwidth", "", "WAN profile: bandwidth of each connection, per second and direction (default 20MiB)")
+	wanRTT := fs.Duration("wan-rtt", 0, "WAN profile: round-trip time, paid per request and on every TCP and TLS handshake (default 40ms)")
+	wanFixed := fs.Duration("wan-fixed", -1, "WAN profile: the index's fixed processing time per upload (default 300ms)")
+	wanPerMiB := fs.Duration("wan-per-mib", -1, "WAN profile: the index's processing time per MiB uploaded (default 20ms)")
+	wanHTTP2 := fs.Bool("wan-http2", true, "WAN profile: offer HTTP/2 by ALPN, as PyPI's CDN does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,13 +73,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("-mode %q: use full or smoke", *mode)
 	}
-	if *runs < 0 || *b2runs < 0 {
-		return errors.New("-runs and -b2-runs must be positive")
+	if *runs < 0 || *b2runs < 0 || *wanRuns < 0 {
+		return errors.New("-runs, -b2-runs and -wan-runs must be positive")
 	}
 	if *runs > 0 {
 		cfg.Runs = *runs
 	}
-	cfg.B2Runs = *b2runs
+	if *b2runs > 0 {
+		cfg.B2Runs = *b2runs
+	}
+	if *wanRuns > 0 {
+		cfg.WANRuns = *wanRuns
+	}
+	if *wanBandwidth != "" {
+		bw, err := dist.ParseSize(*wanBandwidth)
+		if err != nil {
+			return fmt.Errorf("-wan-bandwidth: %w", err)
+		}
+		cfg.WAN.Bandwidth = float64(bw)
+	}
+	if *wanRTT < 0 {
+		return errors.New("-wan-rtt must not be negative")
+	}
+	if *wanRTT > 0 {
+		cfg.WAN.RTT = *wanRTT
+	}
+	if *wanFixed >= 0 {
+		cfg.WAN.Fixed = *wanFixed
+	}
+	if *wanPerMiB >= 0 {
+		cfg.WAN.PerMiB = *wanPerMiB
+	}
+	cfg.WAN.HTTP2 = *wanHTTP2
+	cfg.ProfileDir = *profile
+	cfg.Compare = *compare
+	if *contenders != "" {
+		cfg.Contenders = strings.Split(*contenders, ",")
+	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}
@@ -119,11 +163,27 @@ func command(cfg config, out string) string {
 	if cfg.B2Runs > 0 {
 		parts = append(parts, fmt.Sprintf("-b2-runs %d", cfg.B2Runs))
 	}
+	if cfg.WANRuns > 0 {
+		parts = append(parts, fmt.Sprintf("-wan-runs %d", cfg.WANRuns))
+	}
+	defaults := defaultWANProfile()
+	if cfg.Mode == "smoke" {
+		defaults = smokeWANProfile()
+	}
+	if cfg.WAN != defaults {
+		parts = append(parts, cfg.WAN.flags())
+	}
 	if len(cfg.Only) > 0 {
 		parts = append(parts, "-only "+strings.Join(cfg.Only, ","))
 	}
 	if cfg.Binary != "" {
 		parts = append(parts, "-binary "+cfg.Binary)
+	}
+	if cfg.Compare != "" {
+		parts = append(parts, "-compare "+cfg.Compare)
+	}
+	if len(cfg.Contenders) > 0 {
+		parts = append(parts, "-contenders "+strings.Join(cfg.Contenders, ","))
 	}
 	if out != "" {
 		parts = append(parts, "-out "+out)

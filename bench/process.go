@@ -19,14 +19,17 @@ type measurement struct {
 	// CPU is the contender's user + system time.
 	CPU time.Duration
 	// IndexCPU is the CPU time the in-process index spent during the run
-	// (the harness's own share is negligible: it only waits).
+	// (the harness's own share is negligible: it only waits), with the WAN
+	// profile's proxy when there is one.
 	IndexCPU time.Duration
+	// WAN is what the run did on the emulated path (B5–B7 only).
+	WAN wanStats
 }
 
 // add combines measurements of processes run one after another (for example
 // twine check then twine upload): times add up, the peak is the larger one.
 func (m measurement) add(o measurement) measurement {
-	return measurement{Wall: m.Wall + o.Wall, MaxRSS: max(m.MaxRSS, o.MaxRSS), CPU: m.CPU + o.CPU, IndexCPU: m.IndexCPU + o.IndexCPU}
+	return measurement{Wall: m.Wall + o.Wall, MaxRSS: max(m.MaxRSS, o.MaxRSS), CPU: m.CPU + o.CPU, IndexCPU: m.IndexCPU + o.IndexCPU, WAN: m.WAN.add(o.WAN)}
 }
 
 // process is one command line to measure.

@@ -11,9 +11,11 @@ import (
 )
 
 // TestSmoke runs the whole harness in smoke mode — the real goreleaser-pypi
-// binary, twine when installed, curl — against the index. It asserts nothing
-// about speed: only that every contender of every benchmark succeeded, which
-// includes reading every uploaded file back from the index by sha256.
+// binary, twine when installed, curl — against the index, on loopback and
+// (B5–B7) through the WAN profile over TLS at tiny sizes and delays. It
+// asserts nothing about speed: only that every contender of every benchmark
+// succeeded, which includes reading every uploaded file back from the index
+// by sha256, and that the WAN runs went through the emulated path.
 func TestSmoke(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is needed (apt-get install curl): it is the raw-HTTP baseline")
@@ -33,11 +35,15 @@ func TestSmoke(t *testing.T) {
 	}
 	_, twineErr := exec.LookPath("twine")
 	hasTwine := twineErr == nil
+	wanContenders := []string{"goreleaser-pypi -c1", "goreleaser-pypi -c4", "goreleaser-pypi -c8", "twine upload", verificationName, "curl -P1 (raw limit)", "curl -P4 (raw limit)", "curl -P8 (raw limit)"}
 	want := map[string][]string{
 		"B1": {"goreleaser-pypi -c1", "goreleaser-pypi -c4", "twine upload", "curl -P1 (raw limit)", "curl -P4 (raw limit)"},
 		"B2": {"goreleaser-pypi", "twine upload", "curl (raw limit)"},
 		"B3": {"goreleaser-pypi", "twine upload", "twine check + upload"},
 		"B4": {"goreleaser-pypi check", "twine check"},
+		"B5": wanContenders,
+		"B6": {"goreleaser-pypi", "twine upload", verificationName, "curl (raw limit)"},
+		"B7": wanContenders,
 	}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("got %d benchmarks, want %d", len(rep.Results), len(want))
@@ -52,6 +58,10 @@ func TestSmoke(t *testing.T) {
 			for _, run := range c.Runs {
 				if run.Wall <= 0 || run.MaxRSS <= 0 {
 					t.Errorf("%s %s: not measured: %+v", r.ID, c.Name, run.measurement)
+				}
+				// Through the WAN profile, every upload crossed the TLS proxy.
+				if r.WAN && c.Name != verificationName && (run.WAN.Connections < 1 || run.WAN.Requests < int64(r.Files)) {
+					t.Errorf("%s %s: %+v: the uploads did not go through the WAN proxy", r.ID, c.Name, run.WAN)
 				}
 			}
 		}
@@ -70,7 +80,7 @@ func TestSmoke(t *testing.T) {
 	}
 	var md bytes.Buffer
 	rep.writeMarkdown(&md)
-	for _, s := range []string{beginMarker, endMarker, "### B1", "### B4", "### Targets", "| nproc |"} {
+	for _, s := range []string{beginMarker, endMarker, "### B1", "### B4", "### B7", "| WAN profile (B5–B7) |", "conns (h2, resumed)", "### Targets", "| nproc |"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("report lacks %q", s)
 		}

@@ -10,8 +10,9 @@
 //     independent of the file size. Every attempt re-opens the file.
 //   - Concurrency. Wheels go before the sdist; the first file of each release
 //     goes alone (the index creates the release once), then the rest go
-//     concurrently, at most Options.Concurrency at a time, on keep-alive
-//     connections (HTTP/2 where the index offers it).
+//     concurrently, at most Options.Concurrency at a time, each worker on
+//     its own keep-alive HTTP/1.1 connection (over HTTP/2 all uploads would
+//     share one TCP connection and its windows).
 //   - Retries. Connection errors, timeouts, stalls, 5xx and 429 are retried
 //     with exponential backoff and jitter (Retry-After honoured, capped)
 //     within RetryPolicy; other 4xx are final. The token is asked for per

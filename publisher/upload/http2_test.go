@@ -17,9 +17,10 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 )
 
-// TestHTTP2 uploads over TLS with the production transport: HTTP/2 is
-// negotiated, the body still has a known length, and an error, which
-// HTTP/2 sends without a reason phrase, is read from the JSON body.
+// TestHTTP2 uploads over TLS with the production transport switched to
+// HTTP/2 (as a transport given in Options.Transport may be): the body still
+// has a known length, and an error, which HTTP/2 sends without a reason
+// phrase, is read from the JSON body.
 func TestHTTP2(t *testing.T) {
 	var protos, lengths atomic.Int64
 	var posts atomic.Int64
@@ -46,6 +47,8 @@ func TestHTTP2(t *testing.T) {
 	defer srv.Close()
 
 	tr := newTransport(2, time.Minute)
+	tr.Protocols = nil // back to net/http's default: HTTP/2 where offered
+	tr.ForceAttemptHTTP2 = true
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	tr.TLSClientConfig.RootCAs = pool

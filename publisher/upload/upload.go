@@ -83,7 +83,7 @@ type Options struct {
 	// UserAgent is sent with every request.
 	UserAgent string
 	// Transport replaces the HTTP transport (tests, custom proxies). Nil:
-	// keep-alive, HTTP/2 over TLS, proxy from the environment.
+	// keep-alive, one HTTP/1.1 connection per worker, proxy from the environment.
 	Transport http.RoundTripper
 }
 
@@ -174,16 +174,21 @@ func New(opts Options) (*Publisher, error) {
 	return p, nil
 }
 
-// newTransport is tuned for large uploads: keep-alive connections for every
-// worker, HTTP/2 where the index offers it, large write buffers.
+// newTransport is tuned for large uploads: a keep-alive connection for every
+// worker, large write buffers. HTTP/1.1 only: over HTTP/2 every upload
+// shares one connection (one TCP window, one flow-control window), which
+// the WAN benchmark measured at half the throughput of one connection per
+// worker (BENCHMARKS.md, B5/B7).
 func newTransport(concurrency int, responseTimeout time.Duration) *http.Transport {
+	var http1 http.Protocols
+	http1.SetHTTP1(true)
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
 			Timeout:   30 * time.Second,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
-		ForceAttemptHTTP2:     true,
+		Protocols:             &http1,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   15 * time.Second,
 		MaxIdleConns:          2 * concurrency,
