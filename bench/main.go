@@ -29,7 +29,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 )
 
 func main() {
@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.WANRuns = *wanRuns
 	}
 	if *wanBandwidth != "" {
-		bw, err := dist.ParseSize(*wanBandwidth)
+		bw, err := bytesize.Parse(*wanBandwidth)
 		if err != nil {
 			return fmt.Errorf("-wan-bandwidth: %w", err)
 		}
