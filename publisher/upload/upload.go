@@ -225,7 +225,20 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (R
 		return nil, nil
 	}
 	order := uploadOrder(dists)
+	// A file larger than PyPI's default limit may be refused (the limit is
+	// per project, and only the index knows it): it goes first, alone, and
+	// its refusal stops the run before anything else is published.
+	gate := largestOverDefault(order)
+	if gate > 0 {
+		order = append(append([]*dist.Distribution{order[gate]}, order[:gate]...), order[gate+1:]...)
+		gate = 0
+	}
 	leaders, followers := schedule(order)
+	if gate == 0 {
+		// Everything else waits for it.
+		followers[0] = append(followers[0], leaders[1:]...)
+		leaders = leaders[:1]
+	}
 
 	results := make(Results, len(order))
 	var stop atomic.Pointer[string] // why new uploads stopped
@@ -248,6 +261,10 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (R
 					var rs *runStopper
 					if errors.As(r.Err, &rs) {
 						stop.CompareAndSwap(nil, &rs.reason)
+					} else if r.Status == StatusFailed && i == gate {
+						reason := fmt.Sprintf("%s (%s) was sent first, being over PyPI's default limit of %s, and the index refused it: nothing else was uploaded; ask the index for a higher limit (https://pypi.org/help/#file-size-limit) or make the file smaller",
+							order[i].Filename, bytesize.Format(order[i].Size), bytesize.Format(dist.DefaultMaxFileSize))
+						stop.CompareAndSwap(nil, &reason)
 					} else if r.Status == StatusFailed && p.opts.FailFast {
 						reason := "stopped after the first failure (fail-fast)"
 						stop.CompareAndSwap(nil, &reason)
@@ -282,6 +299,18 @@ type runStopper struct {
 
 func (e *runStopper) Error() string { return e.err.Error() }
 func (e *runStopper) Unwrap() error { return e.err }
+
+// largestOverDefault is the index in order of the largest file when it is
+// over PyPI's default per-file limit, else -1.
+func largestOverDefault(order []*dist.Distribution) int {
+	best := -1
+	for i, d := range order {
+		if d.Size > dist.DefaultMaxFileSize && (best < 0 || d.Size > order[best].Size) {
+			best = i
+		}
+	}
+	return best
+}
 
 // uploadOrder is wheels first, then sdists (as uv does: an installer that
 // sees the release early should find a wheel), each in the order given.
