@@ -354,6 +354,8 @@ func expandFiles(args []string) ([]string, error) {
 			// GoReleaser's dist holds Go archives (.tar.gz, .zip) beside the
 			// Python builds' directories: never take them for sdists.
 			return nil, fmt.Errorf("%s is GoReleaser's dist directory: publish its Python files with `goreleaser-pypi publish --dist %s` (it finds them by build, with or without artifacts.json)", arg, arg)
+		case err == nil && st.IsDir() && isDistributionName(arg):
+			add(arg) // a directory named like a wheel: verification says what it is
 		case err == nil && st.IsDir():
 			matches, err := distributionsIn(arg)
 			if err != nil {
