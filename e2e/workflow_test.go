@@ -51,50 +51,44 @@ func loadWorkflow(t *testing.T, path string) workflow {
 // so it must not publish anything), the artifact handover limited to the
 // paths its upload step names, a fresh checkout for the publish job with
 // the artifact downloaded where its step says, and the publish step's own
-// script with trusted publishing. Then the recovery job (workflow_dispatch)
-// publishes the "GitHub release" assets again, through a stand-in for gh
-// that serves the files GoReleaser would have attached to the release.
-// Actions the test cannot run (setup-go, setup-uv, installing
-// goreleaser-pypi) are provided by the test; an action it does not know
-// fails the test, so it follows the workflow as it changes.
+// script with trusted publishing. Then the recovery (workflow_dispatch from
+// the tag) on an index that has nothing: the build job rebuilds without
+// publishing, the publish job uploads everything; run again, it uploads
+// nothing. Actions the test cannot run (setup-go, setup-uv, installing
+// goreleaser-pypi) are provided by the test; a step it does not know fails
+// the test, so it follows the workflow as it changes.
 func TestWorkflowBuildThenPublish(t *testing.T) {
 	tl := setup(t)
 	p := newProject(t, nil)
 	wf := loadWorkflow(t, p.path(".github/workflows/release.yml"))
-	for _, job := range []string{"build", "publish", "republish"} {
+	for _, job := range []string{"build", "publish"} {
 		if _, ok := wf.Jobs[job]; !ok {
 			t.Fatalf("release.yml has no %s job: update the test", job)
 		}
 	}
-	// The trusted publisher the docs tell users to register: this
-	// repository, release.yml, the publish job's environment.
-	pub := pypitest.GitHubPublisher{Repository: "example/polyglot", Workflow: "release.yml",
-		Environment: wf.Jobs["publish"].Environment, Project: "polyglotdemo", Pending: true}
-	if pub.Environment == "" {
+	environment := wf.Jobs["publish"].Environment
+	if environment == "" {
 		t.Fatal("the publish job names no environment")
 	}
-	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(pub))
+	// The trusted publishers the docs tell users to register: this
+	// repository, release.yml, the publish job's environment; for the
+	// Python package (pending: a first release) and the CLI's binary wheels.
+	newIndex := func() *pypitest.Server {
+		pkg := publisher
+		pkg.Environment = environment
+		cli := pkg
+		cli.Project, cli.Pending = "polyglot", false
+		const owner = "pypi-e2e-owner-of-polyglot"
+		return pypitest.NewServer(t, pypitest.WithToken(owner), pypitest.WithProject("polyglot", owner),
+			pypitest.WithTrustedPublisher(pkg), pypitest.WithTrustedPublisher(cli))
+	}
+	r := &workflowRun{t: t, tl: tl, p: p, wf: wf}
 
-	// The build job: no id-token, so no identity in its environment.
-	artifacts := map[string]string{} // artifact name → directory holding it
-	for _, st := range wf.Jobs["build"].Steps {
-		switch action := actionName(st.Uses); {
-		case action == "actions/checkout", action == "actions/setup-go", action == "astral-sh/setup-uv":
-			// The project is a checkout at the tag; go and the uv stand-in are on PATH.
-		case action == "goreleaser/goreleaser-action":
-			env := append(prependPath(tl.bin, hermeticEnv()), stepEnv(wf, "build", st)...)
-			out, err := run(t, p.dir, env, tl.goreleaser, strings.Fields(st.With["args"])...)
-			if err != nil {
-				t.Fatalf("build job: goreleaser %s: %v\n%s", st.With["args"], err, out)
-			}
-		case action == "actions/upload-artifact":
-			dir := t.TempDir()
-			uploadArtifact(t, p.dir, st.With["path"], dir)
-			artifacts[st.With["name"]] = dir
-		case st.Run != "" && installsGoreleaserPyPI(st.Run):
-		default:
-			t.Fatalf("build job: step %q (%s) is unknown to the test: update it", st.Name, st.Uses)
-		}
+	// A tag push.
+	srv := newIndex()
+	r.event, r.ref, r.srv = "push", "refs/tags/v0.1.0", srv
+	if out, err := r.job("build"); err != nil {
+		t.Fatalf("build job: %v\n%s", err, out)
 	}
 	if got := indexFiles(t, srv, "polyglotdemo"); len(got) != 0 || srv.Stats().Mints != 0 {
 		t.Fatalf("the build job published (%v, %d mints): PYPI_PUBLISH must turn the custom publisher off", got, srv.Stats().Mints)
@@ -103,120 +97,131 @@ func TestWorkflowBuildThenPublish(t *testing.T) {
 	if len(built) != 2 {
 		t.Fatalf("the build job built %v", built)
 	}
-
-	// The publish job: a fresh checkout, the artifact, the identity.
-	publishDir := checkout(t, p)
-	summary := filepath.Join(t.TempDir(), "summary.md")
-	for _, st := range wf.Jobs["publish"].Steps {
-		switch action := actionName(st.Uses); {
-		case action == "actions/checkout", action == "actions/setup-go":
-		case action == "actions/download-artifact":
-			src, ok := artifacts[st.With["name"]]
-			if !ok {
-				t.Fatalf("publish job: artifact %q was not uploaded by the build job", st.With["name"])
-			}
-			if err := os.CopyFS(filepath.Join(publishDir, st.With["path"]), os.DirFS(src)); err != nil {
-				t.Fatal(err)
-			}
-		case st.Run != "" && installsGoreleaserPyPI(st.Run):
-		case st.Run != "":
-			env := append(ciEnv(tl, srv, summary), stepEnv(wf, "publish", st)...)
-			if out, err := run(t, publishDir, env, "bash", "-e", "-c", st.Run); err != nil {
-				t.Fatalf("publish job: step %q: %v\n%s", st.Name, err, out)
-			}
-		default:
-			t.Fatalf("publish job: step %q (%s) is unknown to the test: update it", st.Name, st.Uses)
-		}
+	if out, err := r.job("publish"); err != nil {
+		t.Fatalf("publish job: %v\n%s", err, out)
 	}
 	if got := indexFiles(t, srv, "polyglotdemo"); !equalMaps(got, built) {
 		t.Fatalf("after the publish job the index has %v, want what the build job built: %v", got, built)
 	}
+	if len(indexFiles(t, srv, "polyglot")) == 0 {
+		t.Fatal("the publish job published no binary wheel of the CLI")
+	}
 
-	// The recovery job, on a fresh index: the GitHub release's assets are
-	// the build's uploadable files, flat, Go archives included.
-	assets := t.TempDir()
-	for _, pat := range []string{"dist/*.tar.gz", "dist/*.zip", "dist/checksums.txt", "dist/python-*/*"} {
-		m, _ := filepath.Glob(p.path(pat))
-		for _, f := range m {
-			copyFile(t, f, filepath.Join(assets, filepath.Base(f)))
-		}
-	}
-	ghDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ghDir, "gh"), []byte(fakeGH), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	srv2 := pypitest.NewServer(t, pypitest.WithTrustedPublisher(pub))
-	recoverRelease := func(ref string) (string, error) {
-		dir := checkout(t, p)
-		env := append(ciEnv(tl, srv2, summary), "FAKE_GH_RELEASE="+assets, "GITHUB_REF="+ref,
-			"GITHUB_REF_NAME="+strings.TrimPrefix(strings.TrimPrefix(ref, "refs/tags/"), "refs/heads/"))
-		env = prependPath(ghDir, env)
-		for _, st := range wf.Jobs["republish"].Steps {
-			switch action := actionName(st.Uses); {
-			case action == "actions/checkout", action == "actions/setup-go":
-			case st.Run != "" && installsGoreleaserPyPI(st.Run):
-			case st.Run != "":
-				if out, err := run(t, dir, append(env, stepEnv(wf, "republish", st)...), "bash", "-e", "-c", st.Run); err != nil {
-					return "step " + st.Name + ":\n" + out, err
-				}
-			default:
-				t.Fatalf("republish job: step %q (%s) is unknown to the test: update it", st.Name, st.Uses)
-			}
-		}
-		return "", nil
-	}
-	if out, err := recoverRelease("refs/heads/main"); err == nil || !strings.Contains(out, "Run this workflow from the release's tag") {
+	// The recovery, from a branch: refused before anything runs.
+	srv2 := newIndex()
+	r.event, r.ref, r.srv = "workflow_dispatch", "refs/heads/main", srv2
+	if out, err := r.job("build"); err == nil || !strings.Contains(out, "Run this workflow from the release's tag") {
 		t.Fatalf("recovery from a branch: %v\n%s", err, out)
 	}
-	if got := indexFiles(t, srv2, "polyglotdemo"); len(got) != 0 {
-		t.Fatalf("recovery from a branch published %v", got)
+	// From the tag: a rebuild that publishes nothing by itself, then the
+	// publish job uploads the whole release.
+	r.ref = "refs/tags/v0.1.0"
+	if out, err := r.job("build"); err != nil {
+		t.Fatalf("recovery build job: %v\n%s", err, out)
 	}
-	if out, err := recoverRelease("refs/tags/v0.1.0"); err != nil {
-		t.Fatalf("recovery: %v\n%s", err, out)
+	if srv2.Stats().UploadAttempts != 0 || srv2.Stats().Mints != 0 {
+		t.Fatal("the recovery's build job published")
 	}
-	if got := indexFiles(t, srv2, "polyglotdemo"); !equalMaps(got, built) {
-		t.Fatalf("after the recovery job the index has %v, want the release's files %v", got, built)
+	if out, err := r.job("publish"); err != nil {
+		t.Fatalf("recovery publish job: %v\n%s", err, out)
 	}
-	// Run again: everything is there, nothing is uploaded.
+	if got := indexFiles(t, srv2, "polyglotdemo"); len(got) != 2 {
+		t.Fatalf("after the recovery the index has %v", got)
+	}
+	// Once more: everything is there (rebuilt with the same contents).
 	before := srv2.Stats().UploadAttempts
-	if out, err := recoverRelease("refs/tags/v0.1.0"); err != nil {
-		t.Fatalf("second recovery: %v\n%s", err, out)
+	for _, job := range []string{"build", "publish"} {
+		if out, err := r.job(job); err != nil {
+			t.Fatalf("second recovery, %s job: %v\n%s", job, err, out)
+		}
 	}
 	if after := srv2.Stats().UploadAttempts; after != before {
 		t.Fatalf("a second recovery uploaded %d files again", after-before)
 	}
 }
 
-// fakeGH stands in for `gh release download TAG --dir DIR --pattern P...`:
-// it copies the files of $FAKE_GH_RELEASE matching a pattern, as gh does
-// with the release's assets.
-const fakeGH = `#!/bin/sh
-set -eu
-[ "$1 $2" = "release download" ] || { echo "fake gh: only 'release download' is supported" >&2; exit 2; }
-shift 3 # release download TAG
-dir=.
-patterns=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--dir) dir=$2; shift 2 ;;
-	--pattern) patterns="$patterns $2"; shift 2 ;;
-	*) echo "fake gh: unsupported argument $1" >&2; exit 2 ;;
-	esac
-done
-mkdir -p "$dir"
-set -f
-for p in $patterns; do
-	set +f
-	found=
-	for f in "$FAKE_GH_RELEASE"/$p; do
-		[ -e "$f" ] || continue
-		cp "$f" "$dir/"
-		found=1
-	done
-	[ -n "$found" ] || { echo "fake gh: no assets match $p" >&2; exit 1; }
-	set -f
-done
-`
+// workflowRun runs the jobs of a workflow for one event.
+type workflowRun struct {
+	t          *testing.T
+	tl         tools
+	p          *project
+	wf         workflow
+	event, ref string
+	srv        *pypitest.Server
+	artifacts  map[string]string // artifact name → directory holding it
+}
+
+// job runs the named job's steps and returns the output of the step that
+// failed.
+func (r *workflowRun) job(name string) (string, error) {
+	t := r.t
+	t.Helper()
+	if r.artifacts == nil {
+		r.artifacts = map[string]string{}
+	}
+	// Only the publish job has an identity (id-token: write); the build
+	// job's environment has none, and no API token.
+	dir := r.p.dir // the build job runs in the project, a checkout at the tag
+	base := prependPath(r.tl.bin, hermeticEnv())
+	if name != "build" {
+		dir = checkout(t, r.p)
+		base = ciEnv(r.tl, r.srv, filepath.Join(t.TempDir(), "summary.md"))
+	}
+	base = append(base, "GITHUB_EVENT_NAME="+r.event, "GITHUB_REF="+r.ref,
+		"GITHUB_REF_NAME="+strings.TrimPrefix(strings.TrimPrefix(r.ref, "refs/tags/"), "refs/heads/"))
+	for _, st := range r.wf.Jobs[name].Steps {
+		env := append(append([]string{}, base...), stepEnv(r.wf, name, st)...)
+		switch action := actionName(st.Uses); {
+		case action == "actions/checkout", action == "actions/setup-go", action == "astral-sh/setup-uv":
+			// The checkout is made above; go and the uv stand-in are on PATH.
+		case action == "goreleaser/goreleaser-action":
+			args := evalEventChoice(t, st.With["args"], r.event)
+			if out, err := run(t, dir, env, r.tl.goreleaser, strings.Fields(args)...); err != nil {
+				return "goreleaser " + args + ":\n" + out, err
+			}
+		case action == "actions/upload-artifact":
+			out := t.TempDir()
+			uploadArtifact(t, dir, st.With["path"], out)
+			r.artifacts[st.With["name"]] = out
+		case action == "actions/download-artifact":
+			src, ok := r.artifacts[st.With["name"]]
+			if !ok {
+				t.Fatalf("%s job: artifact %q was not uploaded", name, st.With["name"])
+			}
+			if err := os.CopyFS(filepath.Join(dir, st.With["path"]), os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+		case st.Run != "" && installsGoreleaserPyPI(st.Run):
+			// The freshly built goreleaser-pypi is on PATH.
+		case st.Run != "":
+			if out, err := run(t, dir, env, "bash", "-e", "-c", st.Run); err != nil {
+				return "step " + st.Name + ":\n" + out, err
+			}
+		default:
+			t.Fatalf("%s job: step %q (%s) is unknown to the test: update it", name, st.Name, st.Uses)
+		}
+	}
+	return "", nil
+}
+
+var eventChoice = regexp.MustCompile(`^\$\{\{\s*github\.event_name == '([a-z_]+)' && '([^']*)' \|\| '([^']*)'\s*\}\}$`)
+
+// evalEventChoice evaluates a plain value, or the one expression the
+// workflow uses to choose by event: ${{ github.event_name == 'E' && 'A' || 'B' }}.
+func evalEventChoice(t *testing.T, v, event string) string {
+	t.Helper()
+	if !strings.Contains(v, "${{") {
+		return v
+	}
+	m := eventChoice.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil {
+		t.Fatalf("expression %q is unknown to the test: update it", v)
+	}
+	if event == m[1] {
+		return m[2]
+	}
+	return m[3]
+}
 
 // prependPath puts dir first on env's PATH.
 func prependPath(dir string, env []string) []string {
@@ -268,12 +273,16 @@ func uploadArtifact(t *testing.T, root, paths, dst string) {
 	t.Helper()
 	var files []string
 	for _, line := range strings.Split(strings.TrimSpace(paths), "\n") {
-		pat := strings.TrimSuffix(strings.TrimSpace(line), "/")
-		m, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(pat)))
+		line = strings.TrimSpace(line)
+		dirsOnly := strings.HasSuffix(line, "/")
+		m, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(strings.TrimSuffix(line, "/"))))
 		if err != nil || len(m) == 0 {
 			t.Fatalf("upload-artifact: %q matches nothing (if-no-files-found: error)", line)
 		}
 		for _, match := range m {
+			if fi, err := os.Stat(match); err != nil || (dirsOnly && !fi.IsDir()) {
+				continue
+			}
 			err := filepath.WalkDir(match, func(path string, d fs.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
 					files = append(files, path)
