@@ -116,7 +116,8 @@ func findTools() tools {
 	if out, err := build.CombinedOutput(); err != nil {
 		return tools{fail: fmt.Sprintf("building goreleaser-pypi: %v\n%s", err, out)}
 	}
-	shim, err := os.ReadFile("testdata/uv")
+	// The example's own stand-in, the one docs/rehearsal.md gives users.
+	shim, err := os.ReadFile("../examples/polyglot/rehearsal/uv")
 	if err == nil {
 		err = os.WriteFile(filepath.Join(tl.bin, "uv"), shim, 0o755)
 	}

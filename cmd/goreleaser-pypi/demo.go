@@ -158,6 +158,9 @@ func runDemo(ctx context.Context, a *app, pip bool) error {
 	}
 	a.log.ResetPadding()
 	a.log.Info("demo complete: this is what a release does on CI, with the index at " + srv.RepositoryURL + " replaced by PyPI")
+	// The next step: the same with GoReleaser, the user's own configuration
+	// and `goreleaser-pypi serve`.
+	a.log.WithField("guide", rehearsalDoc).Info("next: rehearse a real GoReleaser release the same way, offline (TestPyPI and PyPI, trusted publishing, re-runs, a mismatched publisher)")
 	return nil
 }
 

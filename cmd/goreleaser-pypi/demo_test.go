@@ -20,6 +20,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"step 1", "uploaded=2", "step 2", "skipped=2", "step 3",
 		"nothing was published", "refused before any upload", "demo complete",
+		"next: rehearse a real GoReleaser release", "docs/rehearsal.md",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stderr)

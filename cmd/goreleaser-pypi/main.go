@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -16,8 +17,25 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (the
+// project's release builds do). Without it, the binary reports the version
+// the Go toolchain recorded (buildVersion).
 var version = "dev"
+
+// buildVersion returns the version to report: the one set by -ldflags;
+// else the main module's version from the build info, which `go install
+// github.com/goreleaser-pypi/goreleaser-pypi/cmd/goreleaser-pypi@v1.2.3`
+// records as "v1.2.3" (and a build in a git checkout as a pseudo-version);
+// else "dev". The build info's "(devel)" means no version is known.
+func buildVersion(ldflags string, info *debug.BuildInfo) string {
+	if ldflags != "" && ldflags != "dev" {
+		return ldflags
+	}
+	if info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
 
 // app is what every subcommand gets: its streams, its environment and a
 // context cancelled on SIGINT/SIGTERM. Commands read the environment only
@@ -61,13 +79,14 @@ func main() {
 // run executes the CLI and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr, getenv)}
+	info, _ := debug.ReadBuildInfo()
 	root := &cobra.Command{
 		Use:   "goreleaser-pypi",
 		Short: "Publish Python distributions built by GoReleaser to PyPI",
 		Long: "goreleaser-pypi verifies Python wheels and sdists, obtains credentials " +
 			"(trusted publishing or an API token) and uploads them to PyPI, TestPyPI " +
 			"or any PyPI-compatible index.",
-		Version:       version,
+		Version:       buildVersion(version, info),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -29,6 +29,8 @@ type oidcOptions struct {
 	lifetime   time.Duration
 	publishers []*trustedPublisher // nil: DefaultPublisher
 	claims     *Claims             // nil: derived from the first publisher
+	changes    [][2]string         // WithClaim's, applied to claims in order
+	issuer     *Issuer             // WithIssuer's; nil: the server starts its own
 	clock      func() time.Time
 }
 
@@ -94,6 +96,27 @@ func WithGitLabPublisher(p GitLabPublisher) Option {
 // (GitHubPublisher.Claims, GitLabPublisher.Claims), or DefaultClaims.
 func WithIssuerClaims(c Claims) Option {
 	return func(o *options) { o.oidc.claims = &c }
+}
+
+// WithClaim changes one claim the issuer asserts at start, on top of the
+// claims of the first configured publisher (or WithIssuerClaims'), as
+// Claims.With does: a repository, workflow, environment, ref or event other
+// than the publisher's, to rehearse the refusal PyPI gives such a job. Each
+// call changes one; Start fails on a name or value Claims.With refuses.
+func WithClaim(name, value string) Option {
+	return func(o *options) { o.oidc.changes = append(o.oidc.changes, [2]string{name, value}) }
+}
+
+// WithIssuer makes the index trust issuer, another server's Issuer, instead
+// of starting its own: several indexes (a TestPyPI and a PyPI look-alike,
+// say) then accept the identity tokens of one CI job, as TestPyPI and PyPI
+// both accept GitHub's. The index's Issuer is that issuer and its fake
+// Sigstore trusts it. The issuer keeps its claims and clock (it cannot be
+// combined with WithIssuerClaims or WithClaim: change the claims with
+// Issuer.SetClaims) and stops when the server that started it is closed:
+// close that one last (NewServer's cleanups do, when it was started first).
+func WithIssuer(issuer *Issuer) Option {
+	return func(o *options) { o.oidc.issuer = issuer }
 }
 
 // WithClock sets the index's clock: the times in the issuer's ID tokens,
@@ -380,13 +403,14 @@ type MintRefusal struct {
 
 // oidcServer serves the index's trusted publishing endpoints.
 type oidcServer struct {
-	issuer   *Issuer
-	opts     oidcOptions
-	audience string
-	issuers  map[string]bool // the allow-list of "iss" values
-	keys     *keyCache
-	tokens   *tokenStore
-	counters *serverStats // the core's counters (server.go)
+	issuer     *Issuer
+	ownsIssuer bool // false: WithIssuer's, closed by the server that started it
+	opts       oidcOptions
+	audience   string
+	issuers    map[string]bool // the allow-list of "iss" values
+	keys       *keyCache
+	tokens     *tokenStore
+	counters   *serverStats // the core's counters (server.go)
 
 	// Projects created by pending publishers' first mint, which the core
 	// materializes on their first upload (it calls projectExists with its
@@ -424,23 +448,39 @@ func newOIDCServer(s *Server) (*oidcServer, error) {
 			return nil, fmt.Errorf("trusted publisher %s: %w", tp, err)
 		}
 	}
-	var claims Claims
-	switch {
-	case opts.claims != nil:
-		claims = *opts.claims
-	case publishers[0].github != nil:
-		claims = publishers[0].github.Claims()
-	case publishers[0].gitlab != nil:
-		claims = publishers[0].gitlab.Claims()
-	default:
-		claims = DefaultClaims()
-	}
-	iss, err := startIssuer(opts.clock, claims)
-	if err != nil {
-		return nil, err
+	iss, owned := opts.issuer, false
+	if iss != nil {
+		if opts.claims != nil || len(opts.changes) > 0 {
+			return nil, errors.New("trusted publishing: WithIssuer shares another server's issuer and its claims; " +
+				"change them with Issuer.SetClaims instead of WithIssuerClaims or WithClaim")
+		}
+	} else {
+		var claims Claims
+		switch {
+		case opts.claims != nil:
+			claims = *opts.claims
+		case publishers[0].github != nil:
+			claims = publishers[0].github.Claims()
+		case publishers[0].gitlab != nil:
+			claims = publishers[0].gitlab.Claims()
+		default:
+			claims = DefaultClaims()
+		}
+		for _, ch := range opts.changes {
+			var err error
+			if claims, err = claims.With(ch[0], ch[1]); err != nil {
+				return nil, fmt.Errorf("trusted publishing: WithClaim: %w", err)
+			}
+		}
+		var err error
+		if iss, err = startIssuer(opts.clock, claims); err != nil {
+			return nil, err
+		}
+		owned = true
 	}
 	o := &oidcServer{
 		issuer:     iss,
+		ownsIssuer: owned,
 		opts:       opts,
 		audience:   opts.audience,
 		issuers:    map[string]bool{iss.URL: true},
@@ -486,7 +526,9 @@ func (s *Server) oidcProjectRegistry() (exists func(string) bool, create func(st
 }
 
 func (o *oidcServer) close() {
-	o.issuer.close()
+	if o.ownsIssuer {
+		o.issuer.close()
+	}
 }
 
 // handleAudience is GET /_/oidc/audience.

@@ -42,6 +42,11 @@
 // publisher/dist and here compare both sides against real tools (packaging,
 // twine, pip) rather than against each other.
 //
+// Several indexes can trust one issuer (WithIssuer), as TestPyPI and PyPI
+// both trust GitHub's, so one CI job publishes to both; WithClaim (or
+// Claims.With) changes the run the issuer describes, to rehearse the
+// refusal of a job that does not match its trusted publisher.
+//
 // The server itself does not depend on package testing: `goreleaser-pypi
 // serve` and `demo` run it with Start; NewServer is the one-line helper for
 // tests on top of it.
@@ -77,7 +82,8 @@ type Server struct {
 	RepositoryURL string
 	// SimpleURL is the simple index: URL + "/simple/".
 	SimpleURL string
-	// Issuer is the fake CI identity issuer the index trusts (its own listener).
+	// Issuer is the fake CI identity issuer the index trusts (its own
+	// listener): the server's own, or another server's (WithIssuer).
 	Issuer *Issuer
 	// Sigstore is the fake Fulcio and Rekor (their own listeners) trusting
 	// Issuer; the index verifies attestations against its TrustedRoot
