@@ -257,3 +257,24 @@ func readReport(t *testing.T, p *project) releaseReport {
 	}
 	return r
 }
+
+// TestIncompleteReleaseFails: the binary wheels (files no publisher
+// process owns) are refused by the index (no trusted publisher for their
+// project): the Python files are published, but goreleaser release fails,
+// saying the release is incomplete and which files are missing.
+func TestIncompleteReleaseFails(t *testing.T) {
+	t.Parallel()
+	tl := setup(t)
+	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(publisher)) // nothing for "polyglot"
+	p := newProject(t, nil)
+	out, err := release(t, tl, p, ciEnv(tl, srv, t.TempDir()+"/summary.md"))
+	if err == nil {
+		t.Fatalf("goreleaser release succeeded with the CLI's wheels refused:\n%s", out)
+	}
+	if !strings.Contains(out, "but the release is incomplete") || !strings.Contains(out, "polyglot-0.1.0-py3-none-") {
+		t.Errorf("the failure does not name the missing files:\n%s", out)
+	}
+	if got := indexFiles(t, srv, "polyglotdemo"); len(got) != 2 {
+		t.Errorf("the Python package: %v", got)
+	}
+}

@@ -434,3 +434,36 @@ with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED,
 		t.Errorf("index holds %d files", n)
 	}
 }
+
+// TestTwoNewProjectsOneRelease: a release creating two projects by trusted
+// publishing (a package and its CLI's binary wheels), each with a pending
+// publisher. One mint creates one project; the second project's first
+// upload is refused ("Non-user identities cannot create new projects"),
+// and a second mint creates it.
+func TestTwoNewProjectsOneRelease(t *testing.T) {
+	a := pypitest.DefaultPublisher()
+	a.Project, a.Pending = "tinyutil", true
+	b := a
+	b.Project = "richmeta"
+	srv := pypitest.NewServer(t, pypitest.WithTrustedPublisher(a), pypitest.WithTrustedPublisher(b))
+	files := []string{
+		filepath.Join("..", "testdata", "good", "tinyutil-0.1.0-py3-none-any.whl"),
+		filepath.Join("..", "testdata", "good", "richmeta-1.2.0-py3-none-any.whl"),
+	}
+	vars := map[string]string{}
+	for _, kv := range srv.Issuer.GitHubEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	var c captured
+	j := job(srv, files, vars, &c)
+	j.Target.TrustedPublishing = config.TrustedPublishingAlways
+	j.Target.Attestations.Mode = config.AttestationsNever
+	rep, err := run(context.Background(), j)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	if len(srv.Files()) != 2 || srv.Stats().Mints != 2 {
+		t.Errorf("%d files, %d mints: %+v", len(srv.Files()), srv.Stats().Mints, rep.Files)
+	}
+}

@@ -206,6 +206,15 @@ func lead(ctx context.Context, o Options, l *ledger, reportPath string) {
 	for _, a := range list.Python() {
 		l.Files[a.Resolved] = outcomeOf(a, res, l.Error)
 	}
+	// Files the pipeline made itself (binary wheels) have no process of
+	// their own; they count in every process's verdict on the release.
+	for _, t := range res.Targets {
+		for _, f := range t.Report.Files {
+			if _, ok := l.Files[f.File]; !ok {
+				l.Files[f.File] = outcomeOf(goreleaser.Artifact{Name: f.Filename, Resolved: f.File}, res, l.Error)
+			}
+		}
+	}
 	writeReport(reportPath, res, l.Error)
 }
 
@@ -314,6 +323,22 @@ func own(l *ledger, file string, leader bool, reportPath string) *Outcome {
 	abs, _ := filepath.Abs(file)
 	if f, ok := l.Files[abs]; ok {
 		o.OK, o.Message = f.OK, f.Filename+": "+f.Message
+		if o.OK {
+			// This file is published, but a file of the release without a
+			// process of its own (a binary wheel) may not be: GoReleaser
+			// must not call the release a success then.
+			var failed []string
+			for _, other := range l.Files {
+				if !other.OK {
+					failed = append(failed, other.Filename)
+				}
+			}
+			if len(failed) > 0 {
+				slices.Sort(failed)
+				o.OK = false
+				o.Message += fmt.Sprintf("; but the release is incomplete: %d file(s) were not published: %s (see the report)", len(failed), strings.Join(failed, ", "))
+			}
+		}
 		return o
 	}
 	name := filepath.Base(file)

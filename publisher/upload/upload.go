@@ -497,6 +497,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 
 	tries := 0 // attempts counted against the retry policy
 	reauthed := false
+	reminted := false
 	for {
 		tok, err := p.opts.Credentials.Token(ctx)
 		if err != nil {
@@ -541,6 +542,22 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 			tries--
 			p.progress.pause(func() {
 				p.log.WithField("file", d.Filename).Warn("the index says the token expired; retrying with a fresh one")
+			})
+			continue
+		case ans.code == http.StatusBadRequest && strings.Contains(strings.ToLower(ans.text()), "non-user identities cannot create new projects") && !reminted:
+			// A trusted-publishing mint turns ONE pending publisher into
+			// its project. A release of two new projects (a Python package
+			// and its Go CLI's binary wheels) needs a second mint for the
+			// second project's pending publisher: mint again, once.
+			inv, ok := p.opts.Credentials.(credential.Invalidator)
+			if !ok {
+				return fail(fmt.Errorf("%s: upload refused by %s: %s", d.Path, p.repo, ans.status))
+			}
+			inv.Invalidate(tok)
+			reminted = true
+			tries--
+			p.progress.pause(func() {
+				p.log.WithField("file", d.Filename).Info("the project is new: minting a token again, for its pending trusted publisher")
 			})
 			continue
 		case alreadyExists(ans):
