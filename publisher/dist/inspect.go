@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -35,9 +36,13 @@ type Options struct {
 	// MaxCompressionRatio is the decompression-bomb ceiling applied once an
 	// archive decompresses to more than 64 MiB; 0 means PyPI's 50.
 	MaxCompressionRatio float64
-	// AllowClassifiers accepts classifiers added to trove-classifiers after
-	// the list embedded in this build.
+	// AllowClassifiers names classifiers that are not in the list embedded
+	// in this build (added to trove-classifiers since) and should pass
+	// without a warning (settings: allow_classifiers; --allow-classifier).
+	// Deprecated and private classifiers stay errors: PyPI refuses them.
 	AllowClassifiers []string
+	// Strict turns every warning into an error (check --strict).
+	Strict bool
 	// MD5 also computes the md5 digest (--print-hash). PyPI treats
 	// md5_digest as optional and it costs a third of verification time, so
 	// it is neither computed nor sent otherwise.
@@ -58,15 +63,33 @@ func (o Options) maxMetadataSize() int64 {
 	return DefaultMaxMetadataSize
 }
 
-// Problem is one rule a file breaks.
+// Problem is one rule a file breaks (an error: the index refuses the file)
+// or one finding a person should know about while the index decides (a
+// warning: the release goes on).
 type Problem struct {
 	File    string `json:"file"`    // the path as given
 	Rule    string `json:"rule"`    // short stable identifier, e.g. "filename-version"
 	Message string `json:"message"` // what is wrong and what to do
+	// Severity is SeverityError or SeverityWarning; the zero value reads
+	// as an error (and is written "error" in JSON), so a Problem built
+	// without one keeps refusing.
+	Severity Severity `json:"severity"`
 }
 
 // Error renders "path: message".
 func (p Problem) Error() string { return p.File + ": " + p.Message }
+
+// IsWarning reports whether p only warns: the release may go on.
+func (p Problem) IsWarning() bool { return p.Severity == SeverityWarning }
+
+// MarshalJSON writes the severity in full ("error" when unset).
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	if p.Severity == "" {
+		p.Severity = SeverityError
+	}
+	return json.Marshal(plain(p))
+}
 
 // Inspect reads the distribution at path once: it computes its digests
 // (sha256 and blake2b-256, plus md5 with Options.MD5, in one streaming pass), checks the archive's
@@ -131,16 +154,16 @@ type inspection struct {
 }
 
 func (in *inspection) add(rule, format string, args ...any) {
-	in.problems = append(in.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	in.problems = append(in.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: SeverityError})
 }
 
 func (in *inspection) warn(rule, format string, args ...any) {
-	in.d.Warnings = append(in.d.Warnings, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	in.d.Warnings = append(in.d.Warnings, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
 
 func (in *inspection) addFindings(fs []finding) {
 	for _, f := range fs {
-		in.problems = append(in.problems, Problem{Rule: f.rule, Message: f.msg})
+		in.problems = append(in.problems, Problem{Rule: f.rule, Message: f.msg, Severity: SeverityError})
 	}
 }
 

@@ -102,16 +102,19 @@ func headerFor(form string) string {
 	return form
 }
 
-type ruleSink struct{ problems []Problem }
+type ruleSink struct {
+	problems []Problem
+	severity Severity
+}
 
 func (s *ruleSink) add(rule, format string, args ...any) {
-	s.problems = append(s.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	s.problems = append(s.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: s.severity})
 }
 
 // validateMetadata returns the problems PyPI would find in the metadata of d
 // and the warnings worth showing. allow lists extra accepted classifiers.
 func validateMetadata(d *Distribution, allow map[string]bool) (problems, warnings []Problem) {
-	var p, w ruleSink
+	p, w := ruleSink{severity: SeverityError}, ruleSink{severity: SeverityWarning}
 	m := d.meta()
 	mv := m.MetadataVersion()
 	form := newFormView(d.FormFields())
