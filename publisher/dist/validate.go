@@ -16,55 +16,56 @@ import (
 
 // Rule identifiers, stable for scripts reading `check --json`.
 const (
-	RuleFileMissing       = "file-missing"
-	RuleSdistPrePEP625    = "sdist-pre-pep625-name"
-	RuleFileUnreadable    = "file-unreadable"
-	RuleFileType          = "file-type"
-	RuleFileSize          = "file-size"
-	RuleFilenameChars     = "filename-chars"
-	RuleFilename          = "filename"
-	RuleFilenameName      = "filename-name"
-	RuleFilenameVersion   = "filename-version"
-	RuleSdistFilename     = "sdist-filename"
-	RulePlatformTag       = "platform-tag"
-	RuleArchive           = "archive"
-	RuleZipStructure      = "zip-structure"
-	RuleZipComment        = "zip-comment"
-	RuleZipCompression    = "zip-compression"
-	RuleCompressionRatio  = "compression-ratio"
-	RuleArchivePath       = "archive-path"
-	RuleWheelContents     = "wheel-contents"
-	RuleSdistLayout       = "sdist-layout"
-	RuleEntryPoints       = "entry-points"
-	RuleMetadataFile      = "metadata-file"
-	RuleMetadataVersion   = "metadata-version"
-	RuleName              = "name"
-	RuleVersion           = "version"
-	RuleLocalVersion      = "local-version"
-	RuleDuplicateField    = "duplicate-field"
-	RuleFieldVersion      = "field-metadata-version"
-	RuleSummary           = "summary"
-	RuleURL               = "url"
-	RuleProjectURL        = "project-url"
-	RuleEmail             = "email"
-	RuleClassifier        = "classifier"
-	RuleRequiresDist      = "requires-dist"
-	RuleDirectReference   = "direct-reference"
-	RuleRequiresPython    = "requires-python"
-	RuleProvidesExtra     = "provides-extra"
-	RuleDynamic           = "dynamic"
-	RuleContentType       = "description-content-type"
-	RuleLicenseExpression = "license-expression"
-	RuleLicenseFile       = "license-file"
-	RuleLicenseConflict   = "license-conflict"
-	RuleDuplicateFilename = "duplicate-filename"
-	RuleDuplicateSdist    = "duplicate-sdist"
-	RuleRecordMismatch    = "record-mismatch"        // warning
-	RuleFilenameNotNormal = "filename-version-form"  // warning
-	RuleFieldNotSent      = "field-not-sent"         // warning
-	RuleWheelTags         = "wheel-tags"             // warning
-	RuleDuplicateFile     = "duplicate-file"         // warning
-	RuleDescriptionSource = "description-duplicated" // warning
+	RuleFileMissing        = "file-missing"
+	RuleSdistPrePEP625     = "sdist-pre-pep625-name"
+	RuleFileUnreadable     = "file-unreadable"
+	RuleFileType           = "file-type"
+	RuleFileSize           = "file-size"
+	RuleFilenameChars      = "filename-chars"
+	RuleFilename           = "filename"
+	RuleFilenameName       = "filename-name"
+	RuleFilenameVersion    = "filename-version"
+	RuleSdistFilename      = "sdist-filename"
+	RulePlatformTag        = "platform-tag"
+	RuleArchive            = "archive"
+	RuleZipStructure       = "zip-structure"
+	RuleZipComment         = "zip-comment"
+	RuleZipCompression     = "zip-compression"
+	RuleCompressionRatio   = "compression-ratio"
+	RuleArchivePath        = "archive-path"
+	RuleWheelContents      = "wheel-contents"
+	RuleSdistLayout        = "sdist-layout"
+	RuleEntryPoints        = "entry-points"
+	RuleMetadataFile       = "metadata-file"
+	RuleMetadataVersion    = "metadata-version"
+	RuleName               = "name"
+	RuleVersion            = "version"
+	RuleLocalVersion       = "local-version"
+	RuleDuplicateField     = "duplicate-field"
+	RuleFieldVersion       = "field-metadata-version"
+	RuleSummary            = "summary"
+	RuleURL                = "url"
+	RuleProjectURL         = "project-url"
+	RuleEmail              = "email"
+	RuleClassifier         = "classifier"
+	RuleRequiresDist       = "requires-dist"
+	RuleDirectReference    = "direct-reference"
+	RuleRequiresPython     = "requires-python"
+	RuleProvidesExtra      = "provides-extra"
+	RuleDynamic            = "dynamic"
+	RuleContentType        = "description-content-type"
+	RuleLicenseExpression  = "license-expression"
+	RuleLicenseFile        = "license-file"
+	RuleLicenseConflict    = "license-conflict"
+	RuleDuplicateFilename  = "duplicate-filename"
+	RuleDuplicateSdist     = "duplicate-sdist"
+	RuleRecordMismatch     = "record-mismatch"        // warning
+	RuleFilenameNotNormal  = "filename-version-form"  // warning
+	RuleFieldNotSent       = "field-not-sent"         // warning
+	RuleLicenseFileIgnored = "license-file-ignored"   // warning
+	RuleWheelTags          = "wheel-tags"             // warning
+	RuleDuplicateFile      = "duplicate-file"         // warning
+	RuleDescriptionSource  = "description-duplicated" // warning
 )
 
 // formView is the form as the server sees it after its clean-up.
@@ -168,7 +169,15 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 				continue
 			}
 			reported[f.Header] = true
-			p.add(RuleFieldVersion, "%s was introduced in metadata version %s, but the file declares Metadata-Version %s; PyPI refuses it: rebuild with a backend that writes Metadata-Version %s or later (e.g. setuptools >= 77 for License-File), or drop the field", f.Header, f.Added, mv, f.Added)
+			if f.Form == "license_file" && licenseFileIgnored(mv) {
+				w.add(RuleLicenseFileIgnored, "License-File is a Metadata-Version 2.4 field, but the file declares Metadata-Version %s (as setuptools 56–76 and hatchling < 1.27 write it): it is left out of the upload, as twine does, and PyPI accepts the file without it. To publish the license files as such, build with a backend that writes Metadata-Version 2.4 (setuptools >= 77, hatchling >= 1.27, flit >= 3.11)", mv)
+				continue
+			}
+			hint := ""
+			if f.Added == "2.4" {
+				hint = " (setuptools >= 77, hatchling >= 1.27, flit >= 3.11)"
+			}
+			p.add(RuleFieldVersion, "%s was introduced in metadata version %s, but the file declares Metadata-Version %s; PyPI refuses it: rebuild with a backend that writes Metadata-Version %s or later%s, or drop the field", f.Header, f.Added, mv, f.Added, hint)
 		}
 	}
 	for _, h := range m.Headers {
