@@ -231,8 +231,11 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 		}
 	}
 	for _, c := range sortedUnique(form["classifiers"]) {
-		if why := classifierStatus(c, allow); why != "" {
-			p.add(RuleClassifier, "classifier %q %s", c, why)
+		switch severity, why := checkClassifier(c, allow); severity {
+		case SeverityError:
+			p.add(RuleClassifier, "%s", why)
+		case SeverityWarning:
+			w.add(RuleClassifier, "%s", why)
 		}
 	}
 	for _, k := range []string{"requires_dist", "provides_dist", "obsoletes_dist"} {

@@ -356,7 +356,7 @@ func (m *coreMetadata) warehouseRules() []metadataError {
 		}
 	}
 	for _, c := range classifiers {
-		if by, deprecated := deprecatedClassifiers[c]; deprecated {
+		if by, deprecated := deprecatedClassifier(c); deprecated {
 			if len(by) > 0 {
 				errs = append(errs, metadataError{"classifier", fmt.Sprintf("The classifier %s has been deprecated, use one of %s instead.", pyRepr(c), pyList(by))})
 			} else {
