@@ -57,6 +57,7 @@ const (
 	RuleLicenseExpression  = "license-expression"
 	RuleLicenseFile        = "license-file"
 	RuleLicenseConflict    = "license-conflict"
+	RuleImportName         = "import-name"
 	RuleDuplicateFilename  = "duplicate-filename"
 	RuleDuplicateSdist     = "duplicate-sdist"
 	RuleRecordMismatch     = "record-mismatch"        // warning
@@ -281,6 +282,13 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 		}
 		if form.one("license") != "" {
 			p.add(RuleLicenseConflict, "License is deprecated when License-Expression is present; only License-Expression should be present (remove the License field)")
+		}
+	}
+	for _, k := range []string{"import_name", "import_namespace"} {
+		for _, v := range form[k] {
+			if why := importNameError(v); why != "" {
+				p.add(RuleImportName, "%s %q is invalid: %s", headerFor(k), v, why)
+			}
 		}
 	}
 	for _, lf := range form["license_file"] {
