@@ -24,12 +24,19 @@ import (
 )
 
 // DefaultMaxFileSize is PyPI's default per-file upload limit ("100 MB",
-// which Warehouse computes as 100 MiB).
+// which Warehouse computes as 100 MiB). It is the one home of that figure
+// on the client side (pypitest, which shares no code with the client, has
+// its own default). Verification does not apply it: PyPI raises the limit
+// per project and per organisation, and a client cannot know a project's
+// limit. It serves to plan uploads (a file above it may be refused, so
+// upload it first) and to name the default in messages.
 const DefaultMaxFileSize = 100 << 20
 
 // Options tune inspection and verification.
 type Options struct {
-	// MaxFileSize is the per-file size ceiling; 0 means PyPI's default, 100 MiB.
+	// MaxFileSize is an explicit per-file size ceiling (settings:
+	// max_file_size); 0 means no check: the index decides (PyPI's default
+	// is DefaultMaxFileSize, raised per project on request).
 	MaxFileSize int64
 	// MaxMetadataSize caps METADATA / PKG-INFO; 0 means 4 MiB.
 	MaxMetadataSize int64
@@ -47,13 +54,6 @@ type Options struct {
 	// md5_digest as optional and it costs a third of verification time, so
 	// it is neither computed nor sent otherwise.
 	MD5 bool
-}
-
-func (o Options) maxFileSize() int64 {
-	if o.MaxFileSize > 0 {
-		return o.MaxFileSize
-	}
-	return DefaultMaxFileSize
 }
 
 func (o Options) maxMetadataSize() int64 {
@@ -289,8 +289,8 @@ func (in *inspection) run() error {
 	if strings.Contains(name, `\`) {
 		in.add(RuleFilenameChars, "filename %q contains a backslash; PyPI refuses '/' and '\\' in filenames", name)
 	}
-	if max := in.opts.maxFileSize(); d.Size > max {
-		in.add(RuleFileSize, "file is %s; the upload limit is %s per file (PyPI's default: projects can ask for more at https://pypi.org/help/#file-size-limit; raise --max-file-size if your index allows larger files)", humanSize(d.Size), humanSize(max))
+	if max := in.opts.MaxFileSize; max > 0 && d.Size > max {
+		in.add(RuleFileSize, "file is %s, over the %s per file set by max_file_size (--max-file-size); raise or remove that setting if the index allows larger files (PyPI's default is %s, raised per project on request: https://docs.pypi.org/project-management/storage-limits)", humanSize(d.Size), humanSize(max), humanSize(DefaultMaxFileSize))
 	}
 	hr := newHashingReader(in.file, in.opts.MD5)
 	defer hr.stop()

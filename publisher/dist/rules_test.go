@@ -360,7 +360,7 @@ func TestFileSize(t *testing.T) {
 		t.Errorf("message: %s", problems[0].Message)
 	}
 	if _, problems, _ := Inspect(p, Options{}); len(problems) != 0 {
-		t.Errorf("default limit: %v", problems)
+		t.Errorf("no limit set: %v", problems)
 	}
 }
 
