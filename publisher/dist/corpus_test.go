@@ -121,3 +121,45 @@ func TestLicenseFileLeftOutOfForm(t *testing.T) {
 		t.Errorf("2.2 License-Expression: %v", problems)
 	}
 }
+
+// An RST README that readme_renderer refuses is refused by check, with the
+// file, the line and the problem.
+func TestDescriptionRenderRefused(t *testing.T) {
+	dir, _ := loadCorpus(t)
+	for _, f := range []string{"badrst-0.9.0-py3-none-any.whl", "badrst-0.9.0.tar.gz"} {
+		path := filepath.Join(dir, f)
+		_, problems := Check([]string{path}, Options{})
+		if len(problems) != 1 || problems[0].Rule != RuleDescriptionRender {
+			t.Fatalf("%s: %v", f, problems)
+		}
+		msg := problems[0].Error()
+		for _, want := range []string{path + ": ", "description line 7: Title underline too short.", "The description failed to render for 'text/x-rst'."} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("message lacks %q:\n%s", want, msg)
+			}
+		}
+	}
+	// Without Description-Content-Type PyPI renders as reStructuredText:
+	// a Markdown README then fails, and the message says what to declare.
+	md := "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+	_, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", okWheel(t, okMeta+"\n"+md))
+	if !hasRule(problems, RuleDescriptionRender) || !strings.Contains(problems[0].Message, "text/markdown") {
+		t.Errorf("markdown without a content type: %v", problems)
+	}
+	for _, ct := range []string{"text/markdown", "text/plain", "text/markdown; variant=CommonMark"} {
+		_, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", okWheel(t, okMeta+"Description-Content-Type: "+ct+"\n\n"+md+"\n.. raw:: html\n\n  <b>x</b>\n"))
+		if len(problems) != 0 {
+			t.Errorf("%s always renders: %v", ct, problems)
+		}
+	}
+	// A blank description is not sent (PyPI would refuse it).
+	d, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", okWheel(t, okMeta+"\n  \n\n"))
+	if len(problems) != 0 {
+		t.Errorf("blank description: %v", problems)
+	}
+	for _, f := range d.FormFields() {
+		if f.Name == "description" {
+			t.Errorf("blank description sent: %q", f.Value)
+		}
+	}
+}

@@ -247,7 +247,9 @@ func FormFieldName(header string) string {
 //     which PyPI ignores;
 //   - the metadata 2.4 fields (license_expression, license_file), which twine
 //     4 cannot read;
-//   - no empty "comment" and no "md5_digest" when the digest is unknown.
+//   - no empty "comment" and no "md5_digest" when the digest is unknown;
+//   - no description that is only whitespace (PyPI would refuse it: it
+//     renders to nothing).
 func (d *Distribution) FormFields() []Field {
 	m := d.meta()
 	mv := m.MetadataVersion()
@@ -278,7 +280,9 @@ func (d *Distribution) FormFields() []Field {
 		}
 		byForm[f.Form] = append(byForm[f.Form], h.Value)
 	}
-	if desc := m.Description(); desc != "" && desc != "UNKNOWN" {
+	if desc := m.Description(); strings.TrimSpace(desc) != "" && desc != "UNKNOWN" {
+		// A blank description is left out: PyPI would render it (as
+		// reStructuredText, to nothing) and refuse the upload.
 		byForm["description"] = []string{desc}
 	}
 	if kw := byForm["keywords"]; len(kw) > 1 {

@@ -58,6 +58,7 @@ const (
 	RuleLicenseFile        = "license-file"
 	RuleLicenseConflict    = "license-conflict"
 	RuleImportName         = "import-name"
+	RuleDescriptionRender  = "description-render"
 	RuleDuplicateFilename  = "duplicate-filename"
 	RuleDuplicateSdist     = "duplicate-sdist"
 	RuleRecordMismatch     = "record-mismatch"        // warning
@@ -275,6 +276,9 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 		if msg := contentTypeError(ct); msg != "" {
 			p.add(RuleContentType, "%s", msg)
 		}
+	}
+	if msg := descriptionRenderError(form); msg != "" {
+		p.add(RuleDescriptionRender, "%s", msg)
 	}
 	if le := form.one("license_expression"); le != "" {
 		if _, err := CanonicalLicenseExpression(le); err != nil {
