@@ -28,9 +28,19 @@
 // delays, redirects, HTML error pages, accepted-then-failed uploads, huge
 // bodies); Files, UploadAttempts, Requests and Stats show what happened.
 //
-// Not modelled: description rendering (Warehouse refuses README markup that
-// fails to render), rate limits, organizations, yanking, and the
-// verification of attestations (only their presence and shape).
+// Also modelled: the description must render (Warehouse refuses an upload
+// whose reStructuredText description readme_renderer cannot render; the
+// index recognizes the most common failures independently of the client's
+// checker, see describe.go), and no new file may join a release older than
+// 14 days (AgeRelease moves a release back in time).
+//
+// Authentication is PyPI's by default: API tokens with the user name
+// __token__, any other user name refused. WithUser turns the index into a
+// private one (devpi, Artifactory, Nexus, GitLab, CodeArtifact) that also
+// accepts HTTP Basic user names and passwords.
+//
+// Not modelled: rate limits, organizations, yanking, and the verification of
+// attestations (only their presence and shape).
 package pypitest
 
 import (

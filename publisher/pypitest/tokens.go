@@ -12,6 +12,7 @@ type apiToken struct {
 	projects []string  // normalized project names it may upload to; empty = any
 	expires  time.Time // zero = never
 	minted   bool      // minted by trusted publishing (a "non-user identity")
+	password bool      // a user name and password (WithUser), not a token
 }
 
 // tokenStore holds the static tokens (WithToken) and the minted ones.
