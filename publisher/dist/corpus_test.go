@@ -163,3 +163,14 @@ func TestDescriptionRenderRefused(t *testing.T) {
 		}
 	}
 }
+
+// A description the checker gives up on is a warning: PyPI decides.
+func TestDescriptionTooComplexWarns(t *testing.T) {
+	old := rstBudget
+	rstBudget = 100
+	defer func() { rstBudget = old }()
+	d, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", okWheel(t, okMeta+"Description-Content-Type: text/x-rst\n\n"+strings.Repeat("Some *text*.\n\n", 50)))
+	if len(problems) != 0 || !hasRule(d.Warnings, RuleDescriptionRender) || !strings.Contains(d.Warnings[0].Message, "was not checked") {
+		t.Errorf("problems %v, warnings %v", problems, d.Warnings)
+	}
+}

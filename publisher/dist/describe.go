@@ -10,18 +10,21 @@ import (
 // readme_renderer and refuses the upload when that fails). Markdown and
 // plain text always render; reStructuredText — the default when there is
 // no Description-Content-Type — fails on any docutils warning (CheckRST).
-func descriptionRenderError(form formView) string {
+func descriptionRenderError(form formView) (Severity, string) {
 	desc := form.one("description")
 	if desc == "" {
-		return ""
+		return "", ""
 	}
 	declared := form.one("description_content_type")
 	if descriptionMediaType(declared) != "text/x-rst" {
-		return ""
+		return "", ""
 	}
-	renders, problems := CheckRST(desc)
+	renders, problems, err := CheckRST(desc)
+	if err != nil {
+		return SeverityWarning, fmt.Sprintf("the reStructuredText description (%d bytes) was not checked: %v; PyPI renders it on upload and refuses it if it does not render (check it with `python -m readme_renderer`)", len(desc), err)
+	}
 	if renders {
-		return ""
+		return "", ""
 	}
 	var b strings.Builder
 	if declared == "" {
@@ -51,7 +54,7 @@ func descriptionRenderError(form formView) string {
 	if declared == "" {
 		b.WriteString(", or, if it is Markdown, declare it: Description-Content-Type: text/markdown (readme = \"README.md\" in pyproject.toml)")
 	}
-	return b.String()
+	return SeverityError, b.String()
 }
 
 // descriptionMediaType is what Warehouse renders by: the declared content

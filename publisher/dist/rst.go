@@ -30,9 +30,32 @@ const rstNoContent = "No content rendered from RST source."
 // every docutils message at level WARNING or above, in the order docutils
 // emits them (the first one is where rendering stops), or
 // rstNoContent for a document with nothing to show.
-func CheckRST(text string) (renders bool, problems []RSTProblem) {
-	msgs, empty := parseRST(text)
-	for _, m := range msgs {
+//
+// It returns ErrRSTTooComplex, and no verdict, for a document it gives up
+// on (a work budget bounds pathological inputs; real READMEs use a small
+// fraction of it).
+// After rstMaxProblems problems it stops: the verdict is known.
+func CheckRST(text string) (renders bool, problems []RSTProblem, err error) {
+	doc := newRSTDoc()
+	empty := false
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				switch r {
+				case errRSTTooComplex:
+					err = ErrRSTTooComplex
+				case errRSTEnough:
+				default:
+					panic(r)
+				}
+			}
+		}()
+		empty = parseRST(doc, text)
+	}()
+	if err != nil {
+		return true, nil, err
+	}
+	for _, m := range doc.messages {
 		if m.Level >= 2 {
 			problems = append(problems, RSTProblem{Line: m.Line, Level: rstLevelNames[min(m.Level, 4)], Message: firstLine(m.Message)})
 		}
@@ -40,24 +63,27 @@ func CheckRST(text string) (renders bool, problems []RSTProblem) {
 	if len(problems) == 0 && empty {
 		problems = append(problems, RSTProblem{Level: "ERROR", Message: rstNoContent})
 	}
-	return len(problems) == 0, problems
+	return len(problems) == 0, problems, nil
 }
+
+// ErrRSTTooComplex: CheckRST gave up on the document.
+var ErrRSTTooComplex = errRSTTooComplex
 
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
 }
 
-// parseRST runs the parser and the transforms; it returns every message
-// (INFO included) and whether the rendered body would be empty.
-func parseRST(text string) ([]rstMessage, bool) {
-	doc := newRSTDoc()
+// parseRST runs the parser and the transforms, recording every message
+// (INFO included) in doc; it returns whether the rendered body would be
+// empty.
+func parseRST(doc *rstDoc, text string) bool {
 	lines := splitRSTLines(text)
 	for i, l := range lines {
 		if runeLen(l.text) > 10000 {
 			doc.root.append(doc.reportAt(3, fmt.Sprintf("Line %d exceeds the line-length-limit.", i+1), 0))
 			doc.applyTransforms()
-			return doc.messages, doc.renderedEmpty()
+			return doc.renderedEmpty()
 		}
 	}
 	memo := &rstMemo{doc: doc, inliner: &inliner{}}
@@ -66,5 +92,5 @@ func parseRST(text string) ([]rstMessage, bool) {
 	sm.run(lines, 0, doc.root, true, "Body")
 	delete(doc.roles, "")
 	doc.applyTransforms()
-	return doc.messages, doc.renderedEmpty()
+	return doc.renderedEmpty()
 }

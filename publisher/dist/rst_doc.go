@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -46,6 +47,15 @@ func (n *rstNode) set(attr, value string) {
 }
 
 func (n *rstNode) del(attr string) { delete(n.attrs, attr) }
+
+// rootDoc is the document n belongs to, or nil.
+func (n *rstNode) rootDoc() *rstDoc {
+	r := n
+	for r.parent != nil {
+		r = r.parent
+	}
+	return r.doc
+}
 
 // setupChild is Node.setup_child: a child joining the document tree
 // without a line takes the document's current line (the line the state
@@ -103,6 +113,9 @@ func (n *rstNode) replaceWith(nodes ...*rstNode) {
 	p := n.parent
 	if p == nil {
 		return
+	}
+	if root := p.rootDoc(); root != nil {
+		root.spend(len(p.children))
 	}
 	i := p.index(n)
 	if i < 0 {
@@ -230,6 +243,11 @@ type rstDoc struct {
 	// current line of the document's state machine.
 	rootSM *stateMachine
 
+	// work counts the checker's steps (spend); past rstBudget it gives
+	// up rather than run for long on a pathological document.
+	work     int
+	problems int // messages at level WARNING or above
+
 	// Interpreted text roles defined by the document (role directive) and
 	// the default role ("" key), as docutils' roles._roles.
 	roles map[string]rstRole
@@ -268,9 +286,12 @@ func (d *rstDoc) report(level int, msg string, line int, base *rstNode) *rstNode
 	} else if line == 0 && d.rootSM != nil {
 		line = d.rootSM.sourceLine(0)
 	} else if line != 0 && d.rootSM != nil {
-		line = d.rootSM.sourceLine(line)
+		// The given line stays when the lookup finds none.
+		if l := d.rootSM.sourceLine(line); l != 0 {
+			line = l
+		}
 	}
-	d.messages = append(d.messages, rstMessage{Line: line, Level: level, Message: msg})
+	d.record(rstMessage{Line: line, Level: level, Message: msg})
 	n := newNode("system_message")
 	n.level = level
 	n.line = line
@@ -278,10 +299,26 @@ func (d *rstDoc) report(level int, msg string, line int, base *rstNode) *rstNode
 	return n
 }
 
+// rstMaxProblems: once this many problems are known, the verdict is too
+// (readme_renderer stops at the first); parsing stops.
+const rstMaxProblems = 100
+
+var errRSTEnough = errors.New("enough problems found")
+
+func (d *rstDoc) record(m rstMessage) {
+	d.messages = append(d.messages, m)
+	if m.Level >= 2 {
+		d.problems++
+		if d.problems >= rstMaxProblems {
+			panic(errRSTEnough)
+		}
+	}
+}
+
 // reportAt reports at a document line given as is (a message with an
 // explicit source and line in docutils).
 func (d *rstDoc) reportAt(level int, msg string, srcline int) *rstNode {
-	d.messages = append(d.messages, rstMessage{Line: srcline, Level: level, Message: msg})
+	d.record(rstMessage{Line: srcline, Level: level, Message: msg})
 	n := newNode("system_message")
 	n.level, n.line, n.text = level, srcline, msg
 	return n
@@ -460,4 +497,20 @@ func (d *rstDoc) noteSubstitutionDef(def *rstNode, defName string, msgnode *rstN
 	}
 	d.substitutionDefs[name] = def
 	d.substitutionNames[fullyNormalizeName(name)] = name
+}
+
+// rstBudget bounds the work on one document: docutils, like this
+// port, takes quadratic time on some inputs (long chains of dotted names,
+// nested substitutions); real READMEs take a small fraction of it.
+var rstBudget = 200_000_000 // a variable for the tests
+
+// errRSTTooComplex is raised (as a panic, recovered by CheckRST) when the
+// budget is spent.
+var errRSTTooComplex = errors.New("the document is too large or complex to check")
+
+func (d *rstDoc) spend(n int) {
+	d.work += n
+	if d.work > rstBudget {
+		panic(errRSTTooComplex)
+	}
 }

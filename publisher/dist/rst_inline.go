@@ -19,6 +19,62 @@ type inliner struct {
 	doc    *rstDoc
 	state  *rstState
 	parent *rstNode
+
+	// full is the escaped text of the current parse: every "remaining"
+	// string is a suffix of it, so end-strings are looked up in indexes
+	// built once per parse (linear time, where searching every time would
+	// be quadratic).
+	full []rune
+	ends map[string]*endIndex
+}
+
+// endIndex gives, for every position, the next one where an end-string
+// matches (with its look-behind and suffix).
+type endIndex struct {
+	next []int32 // next[q]: the first valid position >= q, or -1
+	size []int8  // length of the end-string matched there
+	at   func(q int, lookbehind bool) int
+}
+
+func (in *inliner) endIndex(key string, at func(s []rune, q int, lookbehind bool) int) *endIndex {
+	if e, ok := in.ends[key]; ok {
+		return e
+	}
+	s := in.full
+	e := &endIndex{next: make([]int32, len(s)+2), size: make([]int8, len(s)+1)}
+	e.at = func(q int, lookbehind bool) int { return at(s, q, lookbehind) }
+	e.next[len(s)+1], e.next[len(s)] = -1, -1
+	if n := at(s, len(s), true); n > 0 {
+		e.next[len(s)], e.size[len(s)] = int32(len(s)), int8(n)
+	}
+	for q := len(s) - 1; q >= 0; q-- {
+		in.doc.spend(1)
+		if n := at(s, q, true); n > 0 {
+			e.next[q], e.size[q] = int32(q), int8(n)
+		} else {
+			e.next[q] = e.next[q+1]
+		}
+	}
+	in.ends[key] = e
+	return e
+}
+
+// search finds the first end in tail (a suffix of full): its start and
+// end relative to tail, or -1. At the start of tail there is nothing to
+// look behind, as in a regular expression search on the substring.
+func (e *endIndex) search(full, tail []rune) (int, int) {
+	from := len(full) - len(tail)
+	if n := e.at(from, false); n > 0 {
+		return 0, n
+	}
+	if from+1 > len(full) {
+		return -1, -1
+	}
+	q := int(e.next[from+1])
+	if q < 0 {
+		return -1, -1
+	}
+	return q - from, q - from + int(e.size[q])
 }
 
 func inSet(r rune, set string) bool { return strings.ContainsRune(set, r) }
@@ -47,8 +103,8 @@ func nonSpaceAfter(s []rune, p int) bool { return p >= len(s) || !pyIsSpace(s[p]
 
 // simplenameEnds returns the possible ends of a simplename starting at p,
 // longest first: (?:(?!_)\w)+(?:[-._+:](?:(?!_)\w)+)*.
-func simplenameEnds(s []rune, p int) []int {
-	word := func(i int) bool { return i < len(s) && s[i] != '_' && pyIsWord(s[i]) }
+func simplenameEnds(s []rune, p int, d *rstDoc) []int {
+	word := func(i int) bool { d.spend(1); return i < len(s) && s[i] != '_' && pyIsWord(s[i]) }
 	if !word(p) {
 		return nil
 	}
@@ -86,19 +142,20 @@ type initialMatch struct {
 }
 
 // searchInitial finds the leftmost start of inline markup in s.
-func searchInitial(s []rune) *initialMatch {
+func (in *inliner) searchInitial(s []rune) *initialMatch {
 	for p := 0; p < len(s); p++ {
+		in.doc.spend(1)
 		if !startPrefixOK(s, p) {
 			continue
 		}
-		if m := matchInitialAt(s, p); m != nil {
+		if m := in.matchInitialAt(s, p); m != nil {
 			return m
 		}
 	}
 	return nil
 }
 
-func matchInitialAt(s []rune, p int) *initialMatch {
+func (in *inliner) matchInitialAt(s []rune, p int) *initialMatch {
 	at := func(i int, lit string) bool {
 		r := []rune(lit)
 		if i+len(r) > len(s) {
@@ -125,7 +182,7 @@ func matchInitialAt(s []rune, p int) *initialMatch {
 		}
 	}
 	// 'whole': simple reference name, or footnote/citation label.
-	for _, e := range simplenameEnds(s, p) {
+	for _, e := range simplenameEnds(s, p, in.doc) {
 		for _, refend := range []string{"__", "_"} {
 			if at(e, refend) && endSuffixOK(s, e+len(refend)) {
 				return &initialMatch{start: p, end: e + len(refend), kind: refend, refname: string(s[p:e]), refend: refend, wholeStart: p, wholeEnd: e + len(refend)}
@@ -153,7 +210,7 @@ func matchInitialAt(s []rune, p int) *initialMatch {
 			}
 		}
 		if at(p+1, "#") {
-			for _, e := range simplenameEnds(s, p+2) {
+			for _, e := range simplenameEnds(s, p+2, in.doc) {
 				if m := fn(e, false); m != nil {
 					return m
 				}
@@ -167,7 +224,7 @@ func matchInitialAt(s []rune, p int) *initialMatch {
 				return m
 			}
 		}
-		for _, e := range simplenameEnds(s, p+1) {
+		for _, e := range simplenameEnds(s, p+1, in.doc) {
 			if m := fn(e, true); m != nil {
 				return m
 			}
@@ -181,7 +238,7 @@ func matchInitialAt(s []rune, p int) *initialMatch {
 		return nil
 	}
 	if at(p, ":") {
-		for _, e := range simplenameEnds(s, p+1) {
+		for _, e := range simplenameEnds(s, p+1, in.doc) {
 			if at(e, ":") {
 				if m := bq(e+1, string(s[p:e+1])); m != nil {
 					return m
@@ -213,26 +270,29 @@ func matchChars(c1, c2 rune) bool {
 	return false
 }
 
-// endMatch finds the end-string of inline markup in s: the leftmost
-// position (from 0) where mark follows a character allowed by before and
-// is followed by an end suffix. It returns the start and end of the
-// end-string, or -1.
-func searchEnd(s []rune, marks []string, before func(s []rune, q int) bool) (start, end int) {
-	for q := 0; q < len(s); q++ {
-		if !before(s, q) {
+// markEnd matches one of marks at q, preceded by a character allowed by
+// before (unless lookbehind is false) and followed by an end suffix; it
+// returns the length matched, or 0.
+func markEnd(s []rune, q int, lookbehind bool, marks []string, before func([]rune, int) bool) int {
+	if lookbehind && !before(s, q) {
+		return 0
+	}
+	for _, mark := range marks {
+		r := []rune(mark)
+		if q+len(r) > len(s) || string(s[q:q+len(r)]) != mark {
 			continue
 		}
-		for _, mark := range marks {
-			r := []rune(mark)
-			if q+len(r) > len(s) || string(s[q:q+len(r)]) != mark {
-				continue
-			}
-			if endSuffixOK(s, q+len(r)) {
-				return q, q + len(r)
-			}
+		if endSuffixOK(s, q+len(r)) {
+			return len(r)
 		}
 	}
-	return -1, -1
+	return 0
+}
+
+// findEnd is end_pattern.search(tail) for a plain end-string.
+func (in *inliner) findEnd(tail []rune, marks []string, before func([]rune, int) bool, key string) (start, end int) {
+	e := in.endIndex(key, func(s []rune, q int, lookbehind bool) int { return markEnd(s, q, lookbehind, marks, before) })
+	return e.search(in.full, tail)
 }
 
 // notSpaceOrNulBefore is (?<![\s\x00]).
@@ -247,10 +307,11 @@ func (in *inliner) parse(text string, lineno int, state *rstState) ([]*rstNode, 
 	in.parent = state.parent()
 	in.doc = state.doc()
 	remaining := []rune(escape2null(text))
+	in.full, in.ends = remaining, map[string]*endIndex{}
 	var processed, messages []*rstNode
 	var unprocessed []rune
 	for len(remaining) > 0 {
-		m := searchInitial(remaining)
+		m := in.searchInitial(remaining)
 		if m == nil {
 			break
 		}
@@ -258,11 +319,11 @@ func (in *inliner) parse(text string, lineno int, state *rstState) ([]*rstNode, 
 		var inlines, msgs []*rstNode
 		switch m.kind {
 		case "*":
-			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"*"}, notSpaceOrNulBefore, "emphasis", false)
+			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"*"}, notSpaceOrNulBefore, "emphasis", false, "*")
 		case "**":
-			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"**"}, notSpaceOrNulBefore, "strong", false)
+			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"**"}, notSpaceOrNulBefore, "strong", false, "**")
 		case "``":
-			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"``"}, notSpaceBefore, "literal", true)
+			before, inlines, remaining, msgs, _ = in.inlineObj(remaining, m, lineno, []string{"``"}, notSpaceBefore, "literal", true, "``")
 		case "_`":
 			before, inlines, remaining, msgs = in.inlineTarget(remaining, m, lineno)
 		case "|":
@@ -299,12 +360,12 @@ func (in *inliner) problematic(raw string) *rstNode {
 }
 
 // inlineObj is Inliner.inline_obj.
-func (in *inliner) inlineObj(s []rune, m *initialMatch, lineno int, endMarks []string, before func([]rune, int) bool, kind string, restore bool) ([]rune, []*rstNode, []rune, []*rstNode, string) {
+func (in *inliner) inlineObj(s []rune, m *initialMatch, lineno int, endMarks []string, before func([]rune, int) bool, kind string, restore bool, key string) ([]rune, []*rstNode, []rune, []*rstNode, string) {
 	if quotedStart(s, m.start, m.end) {
 		return s[:m.markEnd], nil, s[m.markEnd:], nil, ""
 	}
 	tail := s[m.markEnd:]
-	es, ee := searchEnd(tail, endMarks, before)
+	es, ee := in.findEnd(tail, endMarks, before, key)
 	if es > 0 {
 		n := newNode(kind)
 		n.text = unescape(string(s[m.markStart:m.markEnd+ee]), true)
@@ -321,7 +382,7 @@ func (in *inliner) inlineObj(s []rune, m *initialMatch, lineno int, endMarks []s
 }
 
 func (in *inliner) inlineTarget(s []rune, m *initialMatch, lineno int) ([]rune, []*rstNode, []rune, []*rstNode) {
-	before, inlines, rest, msgs, _ := in.inlineObj(s, m, lineno, []string{"`"}, notSpaceOrNulBefore, "target", false)
+	before, inlines, rest, msgs, _ := in.inlineObj(s, m, lineno, []string{"`"}, notSpaceOrNulBefore, "target", false, "target")
 	if len(inlines) == 1 && inlines[0].kind == "target" {
 		t := inlines[0]
 		t.names = append(t.names, fullyNormalizeName(t.astext()))
@@ -331,7 +392,7 @@ func (in *inliner) inlineTarget(s []rune, m *initialMatch, lineno int) ([]rune, 
 }
 
 func (in *inliner) substitutionReference(s []rune, m *initialMatch, lineno int) ([]rune, []*rstNode, []rune, []*rstNode) {
-	before, inlines, rest, msgs, endstring := in.inlineObj(s, m, lineno, []string{"|__", "|_", "|"}, notSpaceOrNulBefore, "substitution_reference", false)
+	before, inlines, rest, msgs, endstring := in.inlineObj(s, m, lineno, []string{"|__", "|_", "|"}, notSpaceOrNulBefore, "substitution_reference", false, "|")
 	if len(inlines) == 1 && inlines[0].kind == "substitution_reference" {
 		sub := inlines[0]
 		subText := sub.astext()
@@ -352,55 +413,54 @@ func (in *inliner) substitutionReference(s []rune, m *initialMatch, lineno int) 
 	return before, inlines, rest, msgs
 }
 
-// searchInterpretedEnd is the end pattern of interpreted text and phrase
-// references: ` not preceded by unescaped whitespace or NUL, then an
+// interpretedEndAt matches the end pattern of interpreted text and phrase
+// references at q: ` not preceded by unescaped whitespace or NUL, then an
 // optional :role: suffix, then an optional _ or __, then an end suffix.
-func searchInterpretedEnd(s []rune) (start, end int, role, refend string) {
-	for q := 0; q < len(s); q++ {
-		if s[q] != '`' {
-			continue
-		}
-		if q > 0 && (pyIsSpace(s[q-1]) || s[q-1] == 0) && !(q > 1 && s[q-2] == 0) {
-			continue
-		}
-		type cand struct {
-			end          int
-			role, refend string
-		}
-		var cands []cand
-		p := q + 1
-		var roles []struct {
-			end  int
-			role string
-		}
-		if p < len(s) && s[p] == ':' {
-			for _, e := range simplenameEnds(s, p+1) {
-				if e < len(s) && s[e] == ':' {
-					roles = append(roles, struct {
-						end  int
-						role string
-					}{e + 1, string(s[p : e+1])})
-				}
-			}
-		}
-		roles = append(roles, struct {
-			end  int
-			role string
-		}{p, ""})
-		for _, r := range roles {
-			for _, re := range []string{"__", "_", ""} {
-				if r.end+len(re) <= len(s) && string(s[r.end:r.end+len(re)]) == re {
-					cands = append(cands, cand{r.end + len(re), r.role, re})
-				}
-			}
-		}
-		for _, c := range cands {
-			if endSuffixOK(s, c.end) {
-				return q, c.end, c.role, c.refend
+// It returns the length matched (0: no match), the role and the refend.
+func interpretedEndAt(s []rune, q int, lookbehind bool, d *rstDoc) (int, string, string) {
+	if q >= len(s) || s[q] != '`' {
+		return 0, "", ""
+	}
+	if lookbehind && q > 0 && (pyIsSpace(s[q-1]) || s[q-1] == 0) && !(q > 1 && s[q-2] == 0) {
+		return 0, "", ""
+	}
+	p := q + 1
+	type roleEnd struct {
+		end  int
+		role string
+	}
+	var roles []roleEnd
+	if p < len(s) && s[p] == ':' {
+		for _, e := range simplenameEnds(s, p+1, d) {
+			if e < len(s) && s[e] == ':' {
+				roles = append(roles, roleEnd{e + 1, string(s[p : e+1])})
 			}
 		}
 	}
-	return -1, -1, "", ""
+	roles = append(roles, roleEnd{p, ""})
+	for _, r := range roles {
+		for _, re := range []string{"__", "_", ""} {
+			if r.end+len(re) <= len(s) && string(s[r.end:r.end+len(re)]) == re && endSuffixOK(s, r.end+len(re)) {
+				return r.end + len(re) - q, r.role, re
+			}
+		}
+	}
+	return 0, "", ""
+}
+
+// searchInterpretedEnd is end_pattern.search(tail) for interpreted text.
+func (in *inliner) searchInterpretedEnd(tail []rune) (start, end int, role, refend string) {
+	e := in.endIndex("`interpreted", func(s []rune, q int, lookbehind bool) int {
+		n, _, _ := interpretedEndAt(s, q, lookbehind, in.doc)
+		return n
+	})
+	es, ee := e.search(in.full, tail)
+	if es < 0 {
+		return -1, -1, "", ""
+	}
+	from := len(in.full) - len(tail)
+	_, role, refend = interpretedEndAt(in.full, from+es, es > 0, in.doc)
+	return es, ee, role, refend
 }
 
 func (in *inliner) interpretedOrPhraseRef(s []rune, m *initialMatch, lineno int) ([]rune, []*rstNode, []rune, []*rstNode) {
@@ -413,7 +473,7 @@ func (in *inliner) interpretedOrPhraseRef(s []rune, m *initialMatch, lineno int)
 		return s[:m.bqEnd], nil, s[m.bqEnd:], nil
 	}
 	tail := s[m.bqEnd:]
-	es, ee, suffixRole, _ := searchInterpretedEnd(tail)
+	es, ee, suffixRole, _ := in.searchInterpretedEnd(tail)
 	if es > 0 {
 		textend := m.bqEnd + ee
 		if suffixRole != "" {

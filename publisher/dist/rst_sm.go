@@ -173,6 +173,7 @@ func (sm *stateMachine) notify() {
 }
 
 func (sm *stateMachine) nextLine(n int) error {
+	sm.memo.doc.spend(1)
 	defer sm.notify()
 	sm.lineOffset += n
 	if sm.lineOffset < 0 || sm.lineOffset >= len(sm.lines) {
@@ -266,7 +267,7 @@ func (sm *stateMachine) getTextBlock(flushLeft bool) ([]rstLine, error) {
 
 // getIndentedLines is StringList.get_indented. Indents are in code points.
 // blockIndent and firstIndent are -1 when unknown.
-func getIndentedLines(lines []rstLine, start int, untilBlank, stripIndent bool, blockIndent, firstIndent int) (block []rstLine, indent int, blankFinish bool) {
+func getIndentedLines(doc *rstDoc, lines []rstLine, start int, untilBlank, stripIndent bool, blockIndent, firstIndent int) (block []rstLine, indent int, blankFinish bool) {
 	indent = blockIndent
 	end := start
 	if blockIndent >= 0 && firstIndent < 0 {
@@ -278,6 +279,9 @@ func getIndentedLines(lines []rstLine, start int, untilBlank, stripIndent bool, 
 	last := len(lines)
 	finished := false
 	for end < last {
+		if doc != nil {
+			doc.spend(1)
+		}
 		line := lines[end].text
 		if line != "" && (line[0] != ' ' || blockIndent >= 0 && pyStrip(runeTo(line, blockIndent)) != "") {
 			blankFinish = end > start && pyStrip(lines[end-1].text) == ""
@@ -330,7 +334,7 @@ func getIndentedLines(lines []rstLine, start int, untilBlank, stripIndent bool, 
 // getIndented is StateMachineWS.get_indented (indent unknown).
 func (sm *stateMachine) getIndented(untilBlank, stripIndent bool) (block []rstLine, indent, offset int, blankFinish bool) {
 	offset = sm.absLineOffset()
-	block, indent, blankFinish = getIndentedLines(sm.lines, sm.lineOffset, untilBlank, stripIndent, -1, -1)
+	block, indent, blankFinish = getIndentedLines(sm.memo.doc, sm.lines, sm.lineOffset, untilBlank, stripIndent, -1, -1)
 	if len(block) > 0 {
 		_ = sm.nextLine(len(block) - 1)
 	}
@@ -344,7 +348,7 @@ func (sm *stateMachine) getIndented(untilBlank, stripIndent bool) (block []rstLi
 // getKnownIndented is StateMachineWS.get_known_indented.
 func (sm *stateMachine) getKnownIndented(indent int, untilBlank, stripIndent bool) (block []rstLine, offset int, blankFinish bool) {
 	offset = sm.absLineOffset()
-	block, _, blankFinish = getIndentedLines(sm.lines, sm.lineOffset, untilBlank, stripIndent, indent, -1)
+	block, _, blankFinish = getIndentedLines(sm.memo.doc, sm.lines, sm.lineOffset, untilBlank, stripIndent, indent, -1)
 	_ = sm.nextLine(len(block) - 1)
 	for len(block) > 0 && pyStrip(block[0].text) == "" {
 		block = block[1:]
@@ -356,7 +360,7 @@ func (sm *stateMachine) getKnownIndented(indent int, untilBlank, stripIndent boo
 // getFirstKnownIndented is StateMachineWS.get_first_known_indented.
 func (sm *stateMachine) getFirstKnownIndented(indent int, untilBlank, stripIndent, stripTop bool) (block []rstLine, blockIndent, offset int, blankFinish bool) {
 	offset = sm.absLineOffset()
-	block, blockIndent, blankFinish = getIndentedLines(sm.lines, sm.lineOffset, untilBlank, stripIndent, -1, indent)
+	block, blockIndent, blankFinish = getIndentedLines(sm.memo.doc, sm.lines, sm.lineOffset, untilBlank, stripIndent, -1, indent)
 	_ = sm.nextLine(len(block) - 1)
 	if stripTop {
 		for len(block) > 0 && pyStrip(block[0].text) == "" {

@@ -434,7 +434,8 @@ func (s *rstState) rest() ([]rstLine, int) {
 	if off > len(s.sm.lines) {
 		off = len(s.sm.lines)
 	}
-	return cloneLines(s.sm.lines[off:]), s.sm.absLineOffset() + 1
+	// Shared, not copied: no state machine changes its input lines.
+	return s.sm.lines[off:len(s.sm.lines):len(s.sm.lines)], s.sm.absLineOffset() + 1
 }
 
 // --- sections
@@ -1288,7 +1289,7 @@ func (s *rstState) quotedLiteralBlock() []*rstNode {
 	if offset < 0 {
 		offset = 0
 	}
-	lines := cloneLines(s.sm.lines[min(offset, len(s.sm.lines)):])
+	lines := s.sm.lines[min(offset, len(s.sm.lines)):]
 	newOffset := s.nestedParseWith(lines, absOffset, holder, false, []string{"QuotedLiteralBlock"}, "QuotedLiteralBlock")
 	s.sm.gotoLine(newOffset)
 	return holder.children

@@ -75,7 +75,7 @@ func TestRSTCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("committed fixture missing: %v", err)
 			}
-			renders, problems := CheckRST(string(data))
+			renders, problems, _ := CheckRST(string(data))
 			if renders != want.Renders {
 				t.Errorf("renders = %v, readme_renderer: %v (halt %+v); ours: %v", renders, want.Renders, want.Halt, problems)
 			}
@@ -97,5 +97,31 @@ func TestRSTCorpus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Large and pathological descriptions end in bounded time: the checker
+// stops at rstMaxProblems problems (the verdict is known) and gives up,
+// with ErrRSTTooComplex, past its work budget.
+func TestRSTBounded(t *testing.T) {
+	for _, unit := range []string{"*a ", "``a ", "|a ", "a_ ", "[1]_ ", ":x:`a "} {
+		text := strings.Repeat(strings.Repeat(unit, 100)+"\n", (256<<10)/(len(unit)*100))
+		renders, problems, err := CheckRST(text)
+		if err != nil || renders || len(problems) == 0 || len(problems) > rstMaxProblems {
+			t.Errorf("%q: renders %v, %d problems, %v", unit, renders, len(problems), err)
+		}
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 256<<10; i++ {
+		fmt.Fprintf(&b, "Section %d\n====================\n\nText with *em*, ``lit``, `link <https://example.org/%d>`__ and `Section %d`_.\n\n", i, i, i)
+	}
+	if renders, problems, err := CheckRST(b.String()); !renders || err != nil {
+		t.Errorf("a large valid document: %v %v %v", renders, problems, err)
+	}
+	old := rstBudget
+	rstBudget = 10_000
+	defer func() { rstBudget = old }()
+	if renders, problems, err := CheckRST(b.String()); err != ErrRSTTooComplex || !renders || problems != nil {
+		t.Errorf("past the budget: %v %v %v", renders, problems, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 func (d *rstDoc) applyTransforms() {
 	d.classAttribute()
 	d.substitutions()
+	d.propagateTargets()
 	d.docTitle()
 	d.docInfo()
 	d.anonymousHyperlinks()
@@ -77,15 +78,17 @@ func (d *rstDoc) substitutions() {
 			key, ok = d.substitutionNames[strings.ToLower(refname)]
 		}
 		if !ok {
-			ref.replaceWith(d.problematicFor(d.report(3, fmt.Sprintf("Undefined substitution referenced: \"%s\".", refname), 0, ref), ref))
+			d.report(3, fmt.Sprintf("Undefined substitution referenced: \"%s\".", refname), 0, ref)
+			makeProblematic(ref)
 			continue
 		}
 		def := d.substitutionDefs[key]
 		if runeLen(def.astext()) > 10000 {
-			ref.replaceWith(d.problematicFor(d.report(3, fmt.Sprintf("Substitution definition \"%s\" exceeds the line-length-limit.", key), 0, nil), ref))
+			d.report(3, fmt.Sprintf("Substitution definition \"%s\" exceeds the line-length-limit.", key), 0, nil)
+			makeProblematic(ref)
 			continue
 		}
-		copied := cloneTree(def)
+		copied := cloneTree(def, d)
 		circular := false
 		for _, nref := range copied.findAll("substitution_reference") {
 			nestedName := d.substitutionNames[strings.ToLower(nref.get("refname"))]
@@ -109,7 +112,8 @@ func (d *rstDoc) substitutions() {
 				for origin[o] != nil {
 					o = origin[o]
 				}
-				ref.replaceWith(d.problematicFor(d.report(3, fmt.Sprintf("Circular substitution definition referenced: \"%s\".", refname), 0, o), ref))
+				d.report(3, fmt.Sprintf("Circular substitution definition referenced: \"%s\".", refname), 0, o)
+				makeProblematic(ref)
 			}
 			continue
 		}
@@ -122,15 +126,20 @@ func (d *rstDoc) substitutions() {
 	}
 }
 
-func (d *rstDoc) problematicFor(msg, ref *rstNode) *rstNode {
-	p := newNode("problematic")
-	p.append(textNode(ref.text))
-	return p
+// makeProblematic turns a node into the "problematic" node docutils puts
+// in its place (in place: replacing it would cost a scan of its siblings,
+// quadratic over a paragraph of thousands of bad references).
+func makeProblematic(n *rstNode) {
+	n.kind = "problematic"
+	n.attrs = nil
+	n.children = nil
+	n.append(textNode(n.text))
 }
 
 // cloneTree deep-copies a node (names and ids are not registered again,
 // as with docutils' deepcopy).
-func cloneTree(n *rstNode) *rstNode {
+func cloneTree(n *rstNode, d *rstDoc) *rstNode {
+	d.spend(1)
 	c := *n
 	c.parent = nil
 	c.children = nil
@@ -143,9 +152,41 @@ func cloneTree(n *rstNode) *rstNode {
 	c.names = append([]string(nil), n.names...)
 	c.ids = append([]string(nil), n.ids...)
 	for _, ch := range n.children {
-		c.append(cloneTree(ch))
+		c.append(cloneTree(ch, d))
 	}
 	return &c
+}
+
+// rstTextElements hold inline content: a target inside one is inline.
+var rstTextElements = set("paragraph", "title", "subtitle", "term", "line", "attribution", "caption", "rubric",
+	"field_name", "label", "literal_block", "doctest_block", "comment", "substitution_definition", "target",
+	"reference", "emphasis", "strong", "literal", "problematic", "inline")
+
+// propagateTargets is references.PropagateTargets: a block-level internal
+// target (".. _name:") hands its names to the element that follows and
+// becomes a reference to it, so it renders nothing.
+func (d *rstDoc) propagateTargets() {
+	for _, t := range d.root.findAll("target") {
+		if t.parent == nil || rstTextElements[t.parent.kind] || t.has("refid") || t.has("refuri") || t.has("refname") {
+			continue
+		}
+		var next *rstNode
+		for c := t; c.parent != nil && next == nil; c = c.parent {
+			if k := c.parent.index(c); k+1 < len(c.parent.children) {
+				next = c.parent.children[k+1]
+			}
+		}
+		if next == nil || !(next.kind == "target" || !rstInvisible[next.kind] && next.kind != "footnote" && next.kind != "citation") {
+			continue
+		}
+		next.names = append(next.names, t.names...)
+		if len(t.ids) > 0 {
+			t.set("refid", t.ids[0])
+		} else {
+			t.set("refid", "propagated")
+		}
+		t.names = nil
+	}
 }
 
 // firstNonPreBibliographic is first_child_not_matching_class(PreBibliographic).
@@ -290,7 +331,7 @@ func (d *rstDoc) anonymousHyperlinks() {
 	if len(refs) != len(targets) {
 		d.report(3, fmt.Sprintf("Anonymous hyperlink mismatch: %d references but %d targets.\nSee \"backrefs\" attribute for IDs.", len(refs), len(targets)), 0, nil)
 		for _, r := range refs {
-			r.replaceWith(d.problematicFor(nil, r))
+			makeProblematic(r)
 		}
 		return
 	}
@@ -389,7 +430,7 @@ func (d *rstDoc) indirectTargetError(t *rstNode, explanation string) {
 	}
 	for _, r := range reflist {
 		if r.parent != nil {
-			r.replaceWith(d.problematicFor(nil, r))
+			makeProblematic(r)
 		}
 	}
 	t.resolved = true
@@ -472,7 +513,7 @@ func (d *rstDoc) footnotesTransform() {
 			d.report(3, fmt.Sprintf("Too many autonumbered footnote references: only %d corresponding footnote%s available.", n, s), 0, ref)
 			for _, r := range d.autofootnoteRefs[k:] {
 				if !r.resolved && !r.has("refname") && r.parent != nil {
-					r.replaceWith(d.problematicFor(nil, r))
+					makeProblematic(r)
 				}
 			}
 			break
@@ -486,7 +527,7 @@ func (d *rstDoc) footnotesTransform() {
 			d.report(3, fmt.Sprintf("Too many symbol footnote references: only %d corresponding footnotes available.", len(d.symbolFootnotes)), 0, ref)
 			for _, r := range d.symbolFootnoteRefs[k:] {
 				if !r.resolved && !r.has("refid") && r.parent != nil {
-					r.replaceWith(d.problematicFor(nil, r))
+					makeProblematic(r)
 				}
 			}
 			break
@@ -665,9 +706,7 @@ func (d *rstDoc) danglingReferences() {
 		} else {
 			d.report(3, fmt.Sprintf("Unknown target name: \"%s\".", refname), 0, n)
 		}
-		if n.parent != nil {
-			n.replaceWith(d.problematicFor(nil, n))
-		}
+		makeProblematic(n)
 	})
 }
 

@@ -277,8 +277,11 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 			p.add(RuleContentType, "%s", msg)
 		}
 	}
-	if msg := descriptionRenderError(form); msg != "" {
+	switch severity, msg := descriptionRenderError(form); severity {
+	case SeverityError:
 		p.add(RuleDescriptionRender, "%s", msg)
+	case SeverityWarning:
+		w.add(RuleDescriptionRender, "%s", msg)
 	}
 	if le := form.one("license_expression"); le != "" {
 		if _, err := CanonicalLicenseExpression(le); err != nil {
