@@ -104,6 +104,9 @@ type File struct {
 	// custom publisher's ids:) leave out is an error, so that a typo or a
 	// new build never publishes half a release silently.
 	SkipIDs []string `yaml:"skip_ids"`
+	// AllowClassifiers are trove classifiers newer than the list built
+	// into goreleaser-pypi: accepted without a warning.
+	AllowClassifiers []string `yaml:"allow_classifiers"`
 	// BinaryWheels turn GoReleaser's Go builds into platform wheels,
 	// published with the release's other Python files, so that
 	// `pip install` / `uvx` installs the CLI.
@@ -153,7 +156,10 @@ type Target struct {
 	CheckURL string `yaml:"check_url"`
 	// FailFast stops at the first failed upload instead of trying every file.
 	FailFast bool `yaml:"fail_fast"`
-	// MaxFileSize is the per-file ceiling in bytes; 0 means PyPI's 100 MiB.
+	// MaxFileSize is an explicit per-file ceiling in bytes, checked before
+	// uploading; 0 (the default) checks none: PyPI's limit is per project,
+	// known only to the index (a file over its default 100 MiB goes first,
+	// alone, so a refusal comes before anything else is published).
 	// Accepts a plain number of bytes or a size such as "200MiB".
 	MaxFileSize ByteSize `yaml:"max_file_size"`
 	// Timeout bounds the wait for the index's answer to one upload once the

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -69,6 +68,9 @@ type Options struct {
 	// check_version on, every file's version must equal it, PEP 440
 	// normalized.
 	Tag, TagVersion string
+	// AllowClassifiers are trove classifiers to accept without a warning
+	// (--allow-classifier), beside the settings' allow_classifiers.
+	AllowClassifiers []string
 	// AttestationFiles are existing PEP 740 attestations or Sigstore
 	// bundles (--attestation-file), each named after the distribution it
 	// attests (<file>.publish.attestation, <file>.sigstore.json).
@@ -255,7 +257,7 @@ func verify(plans []*plan, cfg *config.File, o Options, res *report.Release) err
 		}
 	}
 	// Size limits are per target: checked below on the verified files.
-	dists, problems := dist.Check(paths, dist.Options{MaxFileSize: math.MaxInt64, MD5: o.PrintHash})
+	dists, problems := dist.Check(paths, dist.Options{MD5: o.PrintHash, AllowClassifiers: append(slices.Clone(cfg.AllowClassifiers), o.AllowClassifiers...)})
 	if len(problems) == 0 {
 		for i, d := range dists {
 			if want, ok := arts[i].Checksum(); ok && !strings.EqualFold(want, d.Digests.SHA256) {

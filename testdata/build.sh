@@ -35,7 +35,7 @@ flit_build() { # project
 	mkdir -p "$work/out/$1" && mv "$work/src/$1"/dist/* "$work/out/$1/"
 }
 
-for p in tinyutil demo-py richmeta licfile21; do setuptools_build "$p"; done
+for p in tinyutil demo-py richmeta; do setuptools_build "$p"; done
 for p in flit-hello spdx-demo; do flit_build "$p"; done
 mkdir -p "$work/out/spdx-demo-2.4"
 $py "$here/tools/distfix.py" pep639 \
@@ -57,7 +57,6 @@ chmod 644 "$here/good"/*.whl "$here/good"/*.tar.gz
 # Real tools' output that PyPI rejects (see bad/README.md).
 cp "$o/demo-py/demo-py-0.1.0.tar.gz" \
 	"$o/flit-hello/flit-hello-0.3.0.tar.gz" \
-	"$o/licfile21/licfile21-0.1.0-py3-none-any.whl" \
 	"$here/bad/"
 chmod 644 "$here/bad"/*.whl "$here/bad"/*.tar.gz
 
@@ -66,3 +65,6 @@ $py "$here/tools/verify_good.py" "$here/good"
 
 # Generated broken distributions, derived from the good ones.
 $py "$here/bad/make.py" "$here/good" "$here/bad"
+
+# Real outputs of many build backends, with what check must say of each.
+"$here/corpus/build.sh"

@@ -47,6 +47,7 @@ func newCheckCmd(a *app) *cobra.Command {
 		allow       []string
 		configFile  string
 		credentials bool
+		strict      bool
 		tag         string
 	)
 	cmd := &cobra.Command{
@@ -90,13 +91,14 @@ func newCheckCmd(a *app) *cobra.Command {
 					a.log.WithField("targets", len(cfg.Enabled())).Info(configFile + " is valid")
 					return nil
 				}
+				allow = append(allow, cfg.AllowClassifiers...)
 			}
 			files, err := expandFiles(args)
 			if err != nil {
 				return usageError("%v", err)
 			}
 			args = files
-			opts := dist.Options{AllowClassifiers: allow}
+			opts := dist.Options{AllowClassifiers: allow, Strict: strict}
 			if maxFileSize != "" {
 				n, err := bytesize.Parse(maxFileSize)
 				if err != nil || n <= 0 {
@@ -129,7 +131,8 @@ func newCheckCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable report on stdout")
 	cmd.Flags().StringVar(&maxFileSize, "max-file-size", "", "per-file size limit (default 100MiB, PyPI's; e.g. 200MiB for a project with a raised limit)")
-	cmd.Flags().StringArrayVar(&allow, "allow-classifier", nil, "accept a trove classifier newer than this build's list (repeatable)")
+	cmd.Flags().StringArrayVar(&allow, "allow-classifier", nil, allowClassifierUsage)
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat every warning as a problem (exit 1), e.g. an unknown classifier")
 	cmd.Flags().StringVar(&configFile, "config", "", "validate this settings file (with no FILE: only the settings)")
 	cmd.Flags().BoolVar(&credentials, "credentials", false, "with --config: check that every enabled target can find a credential (nothing is minted)")
 	cmd.Flags().StringVar(&tag, "tag", "", "require every file's version to be this release tag's (v1.2.3-rc.1 = 1.2.3rc1)")

@@ -25,6 +25,7 @@ func newPublishCmd(a *app) *cobra.Command {
 		targets             []string
 		dryRun, jsonOut     bool
 		verbose             bool
+		allowClassifiers    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "publish",
@@ -53,6 +54,7 @@ the file for every target.`,
 	f.BoolVar(&dryRun, "dry-run", false, "verify and read the indexes, upload nothing")
 	f.BoolVar(&jsonOut, "json", false, "print the per-target reports as JSON on stdout (logs go to stderr)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (never secrets)")
+	f.StringArrayVar(&allowClassifiers, "allow-classifier", nil, allowClassifierUsage)
 	bindSettingFlags(f)
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -77,13 +79,14 @@ the file for every target.`,
 			return err
 		}
 		opts := publisher.Options{
-			DryRun:    dryRun,
-			Getenv:    a.getenv,
-			Log:       a.log,
-			Stdout:    workflowStream(a, jsonOut),
-			Progress:  progressWriter(a),
-			UserAgent: userAgent(),
-			SkipMask:  underGoReleaser(a.getenv),
+			AllowClassifiers: allowClassifiers,
+			DryRun:           dryRun,
+			Getenv:           a.getenv,
+			Log:              a.log,
+			Stdout:           workflowStream(a, jsonOut),
+			Progress:         progressWriter(a),
+			UserAgent:        userAgent(),
+			SkipMask:         underGoReleaser(a.getenv),
 		}
 		if run != nil {
 			opts.Tag, opts.TagVersion = run.Metadata.Tag, run.Metadata.Version

@@ -45,13 +45,16 @@ var settingFlags = []settingFlag{
 	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
 		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
 		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
-	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: PyPI's 100 MiB)"},
+	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: none; PyPI's limit is per project, the index decides)"},
 	{key: "attestations.mode", name: "attestations", kind: "string", usage: "PEP 740 attestations: auto (with trusted publishing from GitHub, GitLab or Google), always (or fail before any upload), never", def: func(t config.Target) string { return t.Attestations.Mode }},
 	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", usage: "Sigstore certificate authority for attestations", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
 	{key: "attestations.rekor_url", name: "rekor-url", kind: "string", usage: "Sigstore transparency log (Rekor v1 API) for attestations", def: func(t config.Target) string { return t.Attestations.RekorURL }},
 	{key: "attestations.trusted_root", name: "trusted-root", kind: "string", usage: "Sigstore trusted_root.json that verifies attestations (default: the public-good root, built in)"},
 	{key: "timeout", name: "timeout", kind: "duration", usage: "how long to wait for the index's answer once a file is sent, before retrying", def: func(t config.Target) string { return t.Timeout.String() }},
 }
+
+// allowClassifierUsage is the help of --allow-classifier, on every command.
+const allowClassifierUsage = "accept a trove classifier newer than this build's list without a warning (repeatable; settings: allow_classifiers)"
 
 // bindSettingFlags registers the setting flags on fl. Only the flags the
 // user passes count (pflag's Changed); the defaults shown come from the

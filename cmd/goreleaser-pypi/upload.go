@@ -36,6 +36,7 @@ type uploadFlags struct {
 	targets    []string
 	// attestationFiles are existing attestations or Sigstore bundles.
 	attestationFiles []string
+	allowClassifiers []string
 	verbose          bool
 	// Refused on purpose: a secret in argv shows in the process list and
 	// the shell history.
@@ -91,6 +92,7 @@ failed target stops the ones after it.`,
 	fl.BoolVar(&f.printHash, "print-hash", false, "print the sha256, md5 and blake2_256 of every file")
 	fl.StringVar(&f.configFile, "config", "", "settings file (e.g. "+config.DefaultFile+"); flags override it")
 	fl.StringSliceVar(&f.targets, "target", nil, "with --config, publish only to these targets")
+	fl.StringArrayVar(&f.allowClassifiers, "allow-classifier", nil, allowClassifierUsage)
 	fl.StringArrayVar(&f.attestationFiles, "attestation-file", nil, "an existing PEP 740 attestation or Sigstore bundle for a file, named <file>.publish.attestation or <file>.sigstore.json: verified and sent (repeatable; <file>.publish.attestation next to a file is found without it)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "debug logs (never secrets)")
 	fl.StringVarP(&f.password, "password", "p", "", "refused: set PYPI_PASSWORD or PYPI_API_TOKEN instead")
@@ -162,6 +164,7 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 	}
 	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), publisher.Options{
 		AttestationFiles: f.attestationFiles,
+		AllowClassifiers: f.allowClassifiers,
 		DryRun:           f.dryRun,
 		PrintHash:        f.printHash,
 		Getenv:           a.getenv,
@@ -217,12 +220,13 @@ func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.Fil
 		Config: cfg,
 		File:   file,
 		Publish: publisher.Options{
-			DryRun:    f.dryRun,
-			PrintHash: f.printHash,
-			Getenv:    a.getenv,
-			Log:       a.log,
-			Stdout:    workflowStream(a, f.json),
-			UserAgent: userAgent(),
+			AllowClassifiers: f.allowClassifiers,
+			DryRun:           f.dryRun,
+			PrintHash:        f.printHash,
+			Getenv:           a.getenv,
+			Log:              a.log,
+			Stdout:           workflowStream(a, f.json),
+			UserAgent:        userAgent(),
 			// GoReleaser captures this process's stdout: the runner never
 			// reads a workflow command from it.
 			SkipMask: true,

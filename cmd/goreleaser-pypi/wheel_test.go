@@ -137,7 +137,8 @@ func TestWheelCommandErrors(t *testing.T) {
 		{"bad epoch", append(append([]string{}, base...), linux), 2, "SOURCE_DATE_EPOCH"},
 		{"wrong target", append(append([]string{}, base...), linux+":darwin/amd64"), 1, "given as GOOS darwin"},
 		{"only skipped", append(append([]string{}, base...), freebsd+":freebsd/amd64"), 1, "no wheel written"},
-		{"unknown classifier", append(append([]string{}, base...), "--classifier", "Not :: A :: Classifier", linux), 1, "not a valid classifier"},
+		{"private classifier", append(append([]string{}, base...), "--classifier", "Private :: Do Not Upload", linux), 1, "Private"},
+		{"unknown classifier only warns", append(append([]string{}, base...), "--classifier", "Not :: A :: Classifier", linux), 0, "is not in trove-classifiers"},
 	} {
 		env := map[string]string{}
 		if tc.name == "bad epoch" {

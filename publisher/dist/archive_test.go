@@ -212,3 +212,11 @@ func hasRule(ps []Problem, rule string) bool {
 	}
 	return false
 }
+
+func rules(ps []Problem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Rule)
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/wheelgen"
@@ -55,16 +56,20 @@ func TestWheelgenWheelsPass(t *testing.T) {
 	}
 }
 
-// An oversize wheel (PyPI's default limit is 100 MiB): refused, and read in
-// constant memory.
+// A wheel over PyPI's default limit (100 MiB): accepted by default (the
+// limit is per project and can be raised; the index decides), refused only
+// under an explicit MaxFileSize; read in constant memory.
 func TestOversizeWheel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 101 MiB wheel")
 	}
 	paths := genWheels(t, 1, 101<<20)
-	_, problems := Check(paths, Options{})
-	if len(problems) != 1 || problems[0].Rule != RuleFileSize {
-		t.Fatalf("want one %s problem, got %v", RuleFileSize, problems)
+	if _, problems := Check(paths, Options{}); len(problems) != 0 {
+		t.Fatalf("no limit set, yet: %v", problems)
+	}
+	_, problems := Check(paths, Options{MaxFileSize: DefaultMaxFileSize})
+	if len(problems) != 1 || problems[0].Rule != RuleFileSize || !strings.Contains(problems[0].Message, "max_file_size") {
+		t.Fatalf("with max_file_size 100MiB: want one %s problem, got %v", RuleFileSize, problems)
 	}
 	if _, problems := Check(paths, Options{MaxFileSize: 200 << 20}); len(problems) != 0 {
 		t.Errorf("with --max-file-size 200MiB: %v", problems)

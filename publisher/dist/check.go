@@ -15,9 +15,13 @@ import (
 // Check inspects and verifies every path, and the set as a whole. It returns
 // the distributions in the order given (one per path, never nil: a file that
 // could not be read gets a Distribution with only Path and Filename) and
-// every problem found; a caller must upload nothing when problems is not
-// empty. It is the single entry point of verification: `check` and `upload`
-// both run it over all files before anything is uploaded.
+// every error found; a caller must upload nothing when problems is not
+// empty. Warnings (findings the index decides on, which do not stop the
+// release) are in each Distribution's Warnings, with SeverityWarning:
+// collect them with Warnings(dists) and log them. With Options.Strict they
+// are returned as errors instead. It is the single entry point of
+// verification: `check` and `upload` both run it over all files before
+// anything is uploaded.
 func Check(paths []string, opts Options) (dists []*Distribution, problems []Problem) {
 	type result struct {
 		d        *Distribution
@@ -51,7 +55,9 @@ func Check(paths []string, opts Options) (dists []*Distribution, problems []Prob
 		r := results[i]
 		if r.err != nil {
 			dists = append(dists, &Distribution{Path: p, Filename: filepath.Base(p), Metadata: &Metadata{}})
-			problems = append(problems, unreadableProblem(p, r.err))
+			up := unreadableProblem(p, r.err)
+			up.Severity = SeverityError
+			problems = append(problems, up)
 			continue
 		}
 		dists = append(dists, r.d)
@@ -62,6 +68,9 @@ func Check(paths []string, opts Options) (dists []*Distribution, problems []Prob
 		read[i] = results[i].err == nil
 	}
 	problems = append(problems, setProblems(dists, read)...)
+	if opts.Strict {
+		problems = promoteWarnings(dists, problems)
+	}
 	return dists, problems
 }
 
@@ -81,11 +90,11 @@ func setProblems(dists []*Distribution, read []bool) []Problem {
 			continue
 		}
 		if f.Digests == d.Digests {
-			d.Warnings = append(d.Warnings, Problem{File: d.Path, Rule: RuleDuplicateFile,
+			d.Warnings = append(d.Warnings, Problem{File: d.Path, Rule: RuleDuplicateFile, Severity: SeverityWarning,
 				Message: fmt.Sprintf("the same file is given twice (also as %s); it is uploaded once", f.Path)})
 			continue
 		}
-		problems = append(problems, Problem{File: d.Path, Rule: RuleDuplicateFilename,
+		problems = append(problems, Problem{File: d.Path, Rule: RuleDuplicateFilename, Severity: SeverityError,
 			Message: fmt.Sprintf("%s is also the name of a different file, %s: an index keeps one file per name (PyPI refuses the second with \"File already exists\"); keep one of them", d.Filename, f.Path)})
 	}
 	type release struct{ name, version string }
@@ -108,7 +117,7 @@ func setProblems(dists []*Distribution, read []bool) []Problem {
 	for _, key := range order {
 		ds := sdists[key]
 		for _, d := range ds[1:] {
-			problems = append(problems, Problem{File: d.Path, Rule: RuleDuplicateSdist,
+			problems = append(problems, Problem{File: d.Path, Rule: RuleDuplicateSdist, Severity: SeverityError,
 				Message: fmt.Sprintf("Only one sdist may be uploaded per release: %s and %s are both sdists of %s %s; keep one", ds[0].Path, d.Path, key.name, key.version)})
 		}
 	}

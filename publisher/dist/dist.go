@@ -230,10 +230,14 @@ func FormFieldName(header string) string {
 //
 // What is sent, and why it differs from twine 4 where it does:
 //   - every core metadata field in the file, and only those (twine 4 sends
-//     only the fields its pkginfo knows for the declared Metadata-Version, so
-//     it silently drops e.g. the License-File that setuptools < 77 writes into
-//     2.1 metadata; we send it, and the check refuses such a file first, as
-//     PyPI and twine >= 6.1 do);
+//     only the fields its pkginfo knows for the declared Metadata-Version);
+//   - except License-File under a Metadata-Version before 2.4: setuptools
+//     56–76 write it into 2.1/2.2 metadata, where the field does not exist,
+//     and PyPI would refuse it ("license-file introduced in metadata version
+//     2.4"). twine >= 6.1 leaves it out of the form for such metadata, and
+//     only it (twine/package.py: meta.pop("license_files") when the
+//     metadata version is < 2.4), so the upload is accepted: we do the same,
+//     and the check warns (RuleLicenseFileIgnored);
 //   - a single-use field whose value is exactly "UNKNOWN" (old setuptools'
 //     placeholder) is left out, as twine does; PyPI drops such values anyway;
 //   - "name" is the Name field as written; twine sends a "safe" spelling
@@ -243,7 +247,9 @@ func FormFieldName(header string) string {
 //     which PyPI ignores;
 //   - the metadata 2.4 fields (license_expression, license_file), which twine
 //     4 cannot read;
-//   - no empty "comment" and no "md5_digest" when the digest is unknown.
+//   - no empty "comment" and no "md5_digest" when the digest is unknown;
+//   - no description that is only whitespace (PyPI would refuse it: it
+//     renders to nothing).
 func (d *Distribution) FormFields() []Field {
 	m := d.meta()
 	mv := m.MetadataVersion()
@@ -269,9 +275,14 @@ func (d *Distribution) FormFields() []Field {
 		if !f.Multi && h.Value == "UNKNOWN" {
 			continue
 		}
+		if f.Form == "license_file" && licenseFileIgnored(mv) {
+			continue
+		}
 		byForm[f.Form] = append(byForm[f.Form], h.Value)
 	}
-	if desc := m.Description(); desc != "" && desc != "UNKNOWN" {
+	if desc := m.Description(); strings.TrimSpace(desc) != "" && desc != "UNKNOWN" {
+		// A blank description is left out: PyPI would render it (as
+		// reStructuredText, to nothing) and refuse the upload.
 		byForm["description"] = []string{desc}
 	}
 	if kw := byForm["keywords"]; len(kw) > 1 {
@@ -294,3 +305,17 @@ func (d *Distribution) FormFields() []Field {
 	}
 	return fields
 }
+
+// licenseFileIgnored reports whether License-File fields are left out of the
+// upload form: when the declared Metadata-Version is a version before 2.4,
+// as twine (>= 6.1) compares it. An unparsable Metadata-Version keeps them
+// (the check refuses the version itself).
+func licenseFileIgnored(mv string) bool {
+	v, err := ParseVersion(strings.TrimSpace(mv))
+	if err != nil {
+		return false
+	}
+	return v.Compare(metadataVersion24) < 0
+}
+
+var metadataVersion24, _ = ParseVersion("2.4")

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/github/go-spdx/v2/spdxexp/spdxlicenses"
 )
@@ -127,6 +128,46 @@ func licenseFileError(p string) string {
 }
 
 var windowsAbsRE = regexp.MustCompile(`^[A-Za-z]:`)
+
+// importNameError checks an Import-Name or Import-Namespace value
+// (Metadata 2.5, PEP 794) as packaging does: a dotted name of Python
+// identifiers, none a keyword, optionally followed by "; private".
+func importNameError(v string) string {
+	name, option, hasOption := strings.Cut(v, ";")
+	name = strings.TrimRight(name, " \t")
+	for _, part := range strings.Split(name, ".") {
+		if !isPythonIdentifier(part) {
+			return fmt.Sprintf("%q is not a valid Python identifier", part)
+		}
+		if pythonKeywords[part] {
+			return fmt.Sprintf("%q is a Python keyword", part)
+		}
+	}
+	if hasOption && strings.TrimLeft(option, " \t") != "private" {
+		return "the only option after ';' is 'private'"
+	}
+	return ""
+}
+
+// isPythonIdentifier is str.isidentifier: a letter or '_' (XID_Start),
+// then letters, digits, marks, connector punctuation (XID_Continue).
+func isPythonIdentifier(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r) || unicode.Is(unicode.Nl, r):
+		case i > 0 && (unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc)):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// pythonKeywords are keyword.kwlist.
+var pythonKeywords = set("False", "None", "True", "and", "as", "assert", "async", "await", "break",
+	"class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+	"if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+	"while", "with", "yield")
 
 // validHTTPURL mirrors Warehouse's is_valid_uri(require_authority=False): an
 // absolute http or https URL whose parts are well formed.

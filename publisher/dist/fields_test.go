@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -167,19 +168,42 @@ func TestFieldValidators(t *testing.T) {
 			t.Errorf("licenseFileError(%q) ok=%v, want %v", p, got, want)
 		}
 	}
-	if classifierStatus("Programming Language :: Python :: 3.14", nil) != "" || classifierStatus("Typing :: Typed", nil) != "" {
-		t.Error("valid classifiers refused")
+}
+
+func TestClassifiers(t *testing.T) {
+	if v, d := ClassifierListVersion(), ClassifierListDate(); !regexp.MustCompile(`^20\d\d\.\d+\.\d+`).MatchString(v) || !regexp.MustCompile(`^20\d\d-\d\d-\d\d$`).MatchString(d) {
+		t.Fatalf("classifier list version %q, date %q", v, d)
 	}
-	for _, bad := range []string{"Natural Language :: Ukranian", "Private :: Do Not Upload", "Framework :: Not Real", "Programming Language :: Python :: 3.14 "} {
-		if classifierStatus(bad, nil) == "" {
-			t.Errorf("classifier %q accepted", bad)
+	cases := []struct {
+		classifier string
+		allow      bool
+		severity   Severity
+		contains   string
+	}{
+		{"Typing :: Typed", false, "", ""},
+		{"Programming Language :: Python :: 3.14", false, "", ""},
+		{"Framework :: Django :: 5.2", false, "", ""}, // added in 2024: the list must be newer than that
+		{"Environment :: GPU :: NVIDIA CUDA :: 12 :: 12.4", false, "", ""},
+		{"Programming Language :: Python :: Free Threading :: 3 - Stable", false, "", ""},
+		{"Framework :: Foo :: 99", false, SeverityWarning, "not in trove-classifiers " + ClassifierListVersion() + " (" + ClassifierListDate() + ") known to this goreleaser-pypi; PyPI may know it"},
+		{"Framework :: Foo :: 99", true, "", ""},
+		{"Programming Language :: Python :: 3.14 ", false, SeverityWarning, "--allow-classifier"},
+		{"Natural Language :: Ukranian", false, SeverityError, `PyPI refuses it ("The classifier 'Natural Language :: Ukranian' has been deprecated, use one of ['Natural Language :: Ukrainian'] instead."): use 'Natural Language :: Ukrainian' instead`},
+		{"Natural Language :: Ukranian", true, SeverityError, "deprecated"},
+		{"Topic :: Communications :: Chat :: AOL Instant Messenger", false, SeverityError, `("The classifier 'Topic :: Communications :: Chat :: AOL Instant Messenger' has been deprecated."): remove it`},
+		{"Private :: Do Not Upload", false, SeverityError, `PyPI always refuses classifiers beginning with "Private ::"`},
+		{"Framework :: private stuff", false, SeverityError, "private classifier"},
+		{"Private :: Do Not Upload", true, "", ""},
+	}
+	for _, c := range cases {
+		allow := map[string]bool{}
+		if c.allow {
+			allow[c.classifier] = true
 		}
-	}
-	if classifierStatus("Framework :: New Thing", map[string]bool{"Framework :: New Thing": true}) != "" {
-		t.Error("AllowClassifiers not honoured")
-	}
-	if v := ClassifierListVersion(); v == "" {
-		t.Error("no classifier list version")
+		severity, why := checkClassifier(c.classifier, allow)
+		if severity != c.severity || !strings.Contains(why, c.contains) {
+			t.Errorf("checkClassifier(%q, allowed=%v) = %q %q, want %q containing %q", c.classifier, c.allow, severity, why, c.severity, c.contains)
+		}
 	}
 }
 

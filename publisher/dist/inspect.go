@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -25,21 +26,32 @@ import (
 )
 
 // DefaultMaxFileSize is PyPI's default per-file upload limit ("100 MB",
-// which Warehouse computes as 100 MiB).
+// which Warehouse computes as 100 MiB). It is the one home of that figure
+// on the client side (pypitest, which shares no code with the client, has
+// its own default). Verification does not apply it: PyPI raises the limit
+// per project and per organisation, and a client cannot know a project's
+// limit. It serves to plan uploads (a file above it may be refused, so
+// upload it first) and to name the default in messages.
 const DefaultMaxFileSize = 100 << 20
 
 // Options tune inspection and verification.
 type Options struct {
-	// MaxFileSize is the per-file size ceiling; 0 means PyPI's default, 100 MiB.
+	// MaxFileSize is an explicit per-file size ceiling (settings:
+	// max_file_size); 0 means no check: the index decides (PyPI's default
+	// is DefaultMaxFileSize, raised per project on request).
 	MaxFileSize int64
 	// MaxMetadataSize caps METADATA / PKG-INFO; 0 means 4 MiB.
 	MaxMetadataSize int64
 	// MaxCompressionRatio is the decompression-bomb ceiling applied once an
 	// archive decompresses to more than 64 MiB; 0 means PyPI's 50.
 	MaxCompressionRatio float64
-	// AllowClassifiers accepts classifiers added to trove-classifiers after
-	// the list embedded in this build.
+	// AllowClassifiers names classifiers that are not in the list embedded
+	// in this build (added to trove-classifiers since) and should pass
+	// without a warning (settings: allow_classifiers; --allow-classifier).
+	// Deprecated and private classifiers stay errors: PyPI refuses them.
 	AllowClassifiers []string
+	// Strict turns every warning into an error (check --strict).
+	Strict bool
 	// MD5 also computes the md5 digest (--print-hash). PyPI treats
 	// md5_digest as optional and it costs a third of verification time, so
 	// it is neither computed nor sent otherwise.
@@ -48,20 +60,13 @@ type Options struct {
 
 // SizeProblem is the file-size rule on its own, for callers that verified
 // files once and check them against several limits (one per target): nil
-// when d fits limit (0 means the default limit of Options.MaxFileSize).
+// when d fits limit, and always nil for limit 0 (no client-side limit: the
+// index decides).
 func SizeProblem(d *Distribution, limit int64) *Problem {
-	max := Options{MaxFileSize: limit}.maxFileSize()
-	if d.Size <= max {
+	if limit <= 0 || d.Size <= limit {
 		return nil
 	}
-	return &Problem{File: d.Path, Rule: RuleFileSize, Message: fmt.Sprintf("file is %s; the upload limit is %s per file (PyPI's default: projects can ask for more at https://pypi.org/help/#file-size-limit; raise --max-file-size if your index allows larger files)", bytesize.Format(d.Size), bytesize.Format(max))}
-}
-
-func (o Options) maxFileSize() int64 {
-	if o.MaxFileSize > 0 {
-		return o.MaxFileSize
-	}
-	return DefaultMaxFileSize
+	return &Problem{File: d.Path, Rule: RuleFileSize, Message: fmt.Sprintf("file is %s, over the %s per file set by max_file_size (--max-file-size); raise or remove that setting if the index allows larger files (PyPI's default is %s, raised per project on request: https://docs.pypi.org/project-management/storage-limits)", bytesize.Format(d.Size), bytesize.Format(limit), bytesize.Format(DefaultMaxFileSize))}
 }
 
 func (o Options) maxMetadataSize() int64 {
@@ -71,11 +76,17 @@ func (o Options) maxMetadataSize() int64 {
 	return DefaultMaxMetadataSize
 }
 
-// Problem is one rule a file breaks.
+// Problem is one rule a file breaks (an error: the index refuses the file)
+// or one finding a person should know about while the index decides (a
+// warning: the release goes on).
 type Problem struct {
 	File    string `json:"file"`    // the path as given
 	Rule    string `json:"rule"`    // short stable identifier, e.g. "filename-version"
 	Message string `json:"message"` // what is wrong and what to do
+	// Severity is SeverityError or SeverityWarning; the zero value reads
+	// as an error (and is written "error" in JSON), so a Problem built
+	// without one keeps refusing.
+	Severity Severity `json:"severity"`
 }
 
 // Error renders "path: message".
@@ -105,6 +116,18 @@ func (e *VerifyError) Unwrap() []error {
 		out[i] = p
 	}
 	return out
+}
+
+// IsWarning reports whether p only warns: the release may go on.
+func (p Problem) IsWarning() bool { return p.Severity == SeverityWarning }
+
+// MarshalJSON writes the severity in full ("error" when unset).
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	if p.Severity == "" {
+		p.Severity = SeverityError
+	}
+	return json.Marshal(plain(p))
 }
 
 // Inspect reads the distribution at path once: it computes its digests
@@ -170,16 +193,16 @@ type inspection struct {
 }
 
 func (in *inspection) add(rule, format string, args ...any) {
-	in.problems = append(in.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	in.problems = append(in.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: SeverityError})
 }
 
 func (in *inspection) warn(rule, format string, args ...any) {
-	in.d.Warnings = append(in.d.Warnings, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	in.d.Warnings = append(in.d.Warnings, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
 
 func (in *inspection) addFindings(fs []finding) {
 	for _, f := range fs {
-		in.problems = append(in.problems, Problem{Rule: f.rule, Message: f.msg})
+		in.problems = append(in.problems, Problem{Rule: f.rule, Message: f.msg, Severity: SeverityError})
 	}
 }
 

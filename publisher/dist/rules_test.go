@@ -221,7 +221,7 @@ func TestRules(t *testing.T) {
 		{"project url label", whl, func() []byte { return okWheel(t, meta("Project-URL: "+strings.Repeat("L", 33)+", https://x")) }, RuleProjectURL, "32"},
 		{"project url twice", whl, func() []byte { return okWheel(t, meta("Project-URL: A, https://x", "Project-URL: A, https://y")) }, RuleProjectURL, "twice"},
 		{"email", whl, func() []byte { return okWheel(t, meta("Author-email: jane@localhost")) }, RuleEmail, "jane@localhost"},
-		{"classifier", whl, func() []byte { return okWheel(t, meta("Classifier: Framework :: Nope")) }, RuleClassifier, "not a valid classifier"},
+		{"private classifier", whl, func() []byte { return okWheel(t, meta("Classifier: Private :: Do Not Upload")) }, RuleClassifier, "always refuses"},
 		{"deprecated classifier", whl, func() []byte { return okWheel(t, meta("Classifier: Natural Language :: Ukranian")) }, RuleClassifier, "Natural Language :: Ukrainian"},
 		{"requires-dist", whl, func() []byte { return okWheel(t, meta("Requires-Dist: foo >= 1.0.*")) }, RuleRequiresDist, "foo >= 1.0.*"},
 		{"direct reference", whl, func() []byte { return okWheel(t, meta("Requires-Dist: foo @ https://x/foo.whl")) }, RuleDirectReference, "direct reference"},
@@ -301,6 +301,9 @@ func TestWarnings(t *testing.T) {
 		{"description twice", "demo_py-0.1.0-py3-none-any.whl", func() []byte {
 			return okWheel(t, okMeta+"Description: header\n\nbody\n")
 		}, RuleDescriptionSource},
+		{"unknown classifier", "demo_py-0.1.0-py3-none-any.whl", func() []byte {
+			return okWheel(t, okMeta+"Classifier: Framework :: Nope\n")
+		}, RuleClassifier},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -357,7 +360,7 @@ func TestFileSize(t *testing.T) {
 		t.Errorf("message: %s", problems[0].Message)
 	}
 	if _, problems, _ := Inspect(p, Options{}); len(problems) != 0 {
-		t.Errorf("default limit: %v", problems)
+		t.Errorf("no limit set: %v", problems)
 	}
 }
 

@@ -60,6 +60,9 @@ var caseRules = map[string][]string{
 
 type badCase struct {
 	File, Kind, Defect, Rule, Rejection string
+	// Client is "warning" for a file the index refuses but a client can
+	// only warn about (check refuses it with Options.Strict).
+	Client string
 }
 
 func distFiles(t *testing.T, dir string) []string {
@@ -116,7 +119,19 @@ func TestCheckBadTestdata(t *testing.T) {
 				t.Fatalf("cases.json rule %q is not mapped to a dist rule (defect: %s)", c.Rule, c.Defect)
 			}
 			path := filepath.Join(dir, c.File)
-			_, problems := Check([]string{path}, Options{})
+			dists, problems := Check([]string{path}, Options{})
+			if c.Client == "warning" {
+				found := false
+				for _, w := range Warnings(dists) {
+					for _, r := range want {
+						found = found || w.Rule == r
+					}
+				}
+				if len(problems) != 0 || !found {
+					t.Fatalf("%s: want only a %v warning, got problems %v, warnings %v", c.File, want, problems, Warnings(dists))
+				}
+				_, problems = Check([]string{path}, Options{Strict: true})
+			}
 			if len(problems) == 0 {
 				t.Fatalf("%s passed the check; it should fail with %s (%s)", c.File, c.Rule, c.Defect)
 			}

@@ -16,57 +16,60 @@ import (
 
 // Rule identifiers, stable for scripts reading `check --json`.
 const (
-	RuleFileMissing       = "file-missing"
-	RuleSdistPrePEP625    = "sdist-pre-pep625-name"
-	RuleFileUnreadable    = "file-unreadable"
-	RuleFileType          = "file-type"
-	RuleFileSize          = "file-size"
-	RuleFilenameChars     = "filename-chars"
-	RuleFilename          = "filename"
-	RuleFilenameName      = "filename-name"
-	RuleFilenameVersion   = "filename-version"
-	RuleSdistFilename     = "sdist-filename"
-	RulePlatformTag       = "platform-tag"
-	RuleArchive           = "archive"
-	RuleZipStructure      = "zip-structure"
-	RuleZipComment        = "zip-comment"
-	RuleZipCompression    = "zip-compression"
-	RuleCompressionRatio  = "compression-ratio"
-	RuleArchivePath       = "archive-path"
-	RuleWheelContents     = "wheel-contents"
-	RuleSdistLayout       = "sdist-layout"
-	RuleEntryPoints       = "entry-points"
-	RuleMetadataFile      = "metadata-file"
-	RuleMetadataVersion   = "metadata-version"
-	RuleName              = "name"
-	RuleVersion           = "version"
-	RuleLocalVersion      = "local-version"
-	RuleDuplicateField    = "duplicate-field"
-	RuleFieldVersion      = "field-metadata-version"
-	RuleSummary           = "summary"
-	RuleURL               = "url"
-	RuleProjectURL        = "project-url"
-	RuleEmail             = "email"
-	RuleClassifier        = "classifier"
-	RuleRequiresDist      = "requires-dist"
-	RuleDirectReference   = "direct-reference"
-	RuleRequiresPython    = "requires-python"
-	RuleProvidesExtra     = "provides-extra"
-	RuleDynamic           = "dynamic"
-	RuleContentType       = "description-content-type"
-	RuleLicenseExpression = "license-expression"
-	RuleLicenseFile       = "license-file"
-	RuleLicenseConflict   = "license-conflict"
-	RuleDuplicateFilename = "duplicate-filename"
-	RuleDuplicateSdist    = "duplicate-sdist"
-	RuleChecksum          = "checksum"               // the file differs from the checksum its builder recorded
-	RuleTagVersion        = "tag-version"            // the file's version is not the release tag's
-	RuleRecordMismatch    = "record-mismatch"        // warning
-	RuleFilenameNotNormal = "filename-version-form"  // warning
-	RuleFieldNotSent      = "field-not-sent"         // warning
-	RuleWheelTags         = "wheel-tags"             // warning
-	RuleDuplicateFile     = "duplicate-file"         // warning
-	RuleDescriptionSource = "description-duplicated" // warning
+	RuleFileMissing        = "file-missing"
+	RuleSdistPrePEP625     = "sdist-pre-pep625-name"
+	RuleFileUnreadable     = "file-unreadable"
+	RuleFileType           = "file-type"
+	RuleFileSize           = "file-size"
+	RuleFilenameChars      = "filename-chars"
+	RuleFilename           = "filename"
+	RuleFilenameName       = "filename-name"
+	RuleFilenameVersion    = "filename-version"
+	RuleSdistFilename      = "sdist-filename"
+	RulePlatformTag        = "platform-tag"
+	RuleArchive            = "archive"
+	RuleZipStructure       = "zip-structure"
+	RuleZipComment         = "zip-comment"
+	RuleZipCompression     = "zip-compression"
+	RuleCompressionRatio   = "compression-ratio"
+	RuleArchivePath        = "archive-path"
+	RuleWheelContents      = "wheel-contents"
+	RuleSdistLayout        = "sdist-layout"
+	RuleEntryPoints        = "entry-points"
+	RuleMetadataFile       = "metadata-file"
+	RuleMetadataVersion    = "metadata-version"
+	RuleName               = "name"
+	RuleVersion            = "version"
+	RuleLocalVersion       = "local-version"
+	RuleDuplicateField     = "duplicate-field"
+	RuleFieldVersion       = "field-metadata-version"
+	RuleSummary            = "summary"
+	RuleURL                = "url"
+	RuleProjectURL         = "project-url"
+	RuleEmail              = "email"
+	RuleClassifier         = "classifier"
+	RuleRequiresDist       = "requires-dist"
+	RuleDirectReference    = "direct-reference"
+	RuleRequiresPython     = "requires-python"
+	RuleProvidesExtra      = "provides-extra"
+	RuleDynamic            = "dynamic"
+	RuleContentType        = "description-content-type"
+	RuleLicenseExpression  = "license-expression"
+	RuleLicenseFile        = "license-file"
+	RuleLicenseConflict    = "license-conflict"
+	RuleImportName         = "import-name"
+	RuleDescriptionRender  = "description-render"
+	RuleDuplicateFilename  = "duplicate-filename"
+	RuleDuplicateSdist     = "duplicate-sdist"
+	RuleChecksum           = "checksum"               // the file differs from the checksum its builder recorded
+	RuleTagVersion         = "tag-version"            // the file's version is not the release tag's
+	RuleRecordMismatch     = "record-mismatch"        // warning
+	RuleFilenameNotNormal  = "filename-version-form"  // warning
+	RuleFieldNotSent       = "field-not-sent"         // warning
+	RuleLicenseFileIgnored = "license-file-ignored"   // warning
+	RuleWheelTags          = "wheel-tags"             // warning
+	RuleDuplicateFile      = "duplicate-file"         // warning
+	RuleDescriptionSource  = "description-duplicated" // warning
 )
 
 // formView is the form as the server sees it after its clean-up.
@@ -104,16 +107,19 @@ func headerFor(form string) string {
 	return form
 }
 
-type ruleSink struct{ problems []Problem }
+type ruleSink struct {
+	problems []Problem
+	severity Severity
+}
 
 func (s *ruleSink) add(rule, format string, args ...any) {
-	s.problems = append(s.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	s.problems = append(s.problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Severity: s.severity})
 }
 
 // validateMetadata returns the problems PyPI would find in the metadata of d
 // and the warnings worth showing. allow lists extra accepted classifiers.
 func validateMetadata(d *Distribution, allow map[string]bool) (problems, warnings []Problem) {
-	var p, w ruleSink
+	p, w := ruleSink{severity: SeverityError}, ruleSink{severity: SeverityWarning}
 	m := d.meta()
 	mv := m.MetadataVersion()
 	form := newFormView(d.FormFields())
@@ -167,7 +173,15 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 				continue
 			}
 			reported[f.Header] = true
-			p.add(RuleFieldVersion, "%s was introduced in metadata version %s, but the file declares Metadata-Version %s; PyPI refuses it: rebuild with a backend that writes Metadata-Version %s or later (e.g. setuptools >= 77 for License-File), or drop the field", f.Header, f.Added, mv, f.Added)
+			if f.Form == "license_file" && licenseFileIgnored(mv) {
+				w.add(RuleLicenseFileIgnored, "License-File is a Metadata-Version 2.4 field, but the file declares Metadata-Version %s (as setuptools 56–76 and hatchling < 1.27 write it): it is left out of the upload, as twine does, and PyPI accepts the file without it. To publish the license files as such, build with a backend that writes Metadata-Version 2.4 (setuptools >= 77, hatchling >= 1.27, flit >= 3.11)", mv)
+				continue
+			}
+			hint := ""
+			if f.Added == "2.4" {
+				hint = " (setuptools >= 77, hatchling >= 1.27, flit >= 3.11)"
+			}
+			p.add(RuleFieldVersion, "%s was introduced in metadata version %s, but the file declares Metadata-Version %s; PyPI refuses it: rebuild with a backend that writes Metadata-Version %s or later%s, or drop the field", f.Header, f.Added, mv, f.Added, hint)
 		}
 	}
 	for _, h := range m.Headers {
@@ -221,8 +235,11 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 		}
 	}
 	for _, c := range sortedUnique(form["classifiers"]) {
-		if why := classifierStatus(c, allow); why != "" {
-			p.add(RuleClassifier, "classifier %q %s", c, why)
+		switch severity, why := checkClassifier(c, allow); severity {
+		case SeverityError:
+			p.add(RuleClassifier, "%s", why)
+		case SeverityWarning:
+			w.add(RuleClassifier, "%s", why)
 		}
 	}
 	for _, k := range []string{"requires_dist", "provides_dist", "obsoletes_dist"} {
@@ -262,12 +279,25 @@ func validateMetadata(d *Distribution, allow map[string]bool) (problems, warning
 			p.add(RuleContentType, "%s", msg)
 		}
 	}
+	switch severity, msg := descriptionRenderError(form); severity {
+	case SeverityError:
+		p.add(RuleDescriptionRender, "%s", msg)
+	case SeverityWarning:
+		w.add(RuleDescriptionRender, "%s", msg)
+	}
 	if le := form.one("license_expression"); le != "" {
 		if _, err := CanonicalLicenseExpression(le); err != nil {
 			p.add(RuleLicenseExpression, "License-Expression %q is not a valid SPDX expression: %v", le, err)
 		}
 		if form.one("license") != "" {
 			p.add(RuleLicenseConflict, "License is deprecated when License-Expression is present; only License-Expression should be present (remove the License field)")
+		}
+	}
+	for _, k := range []string{"import_name", "import_namespace"} {
+		for _, v := range form[k] {
+			if why := importNameError(v); why != "" {
+				p.add(RuleImportName, "%s %q is invalid: %s", headerFor(k), v, why)
+			}
 		}
 	}
 	for _, lf := range form["license_file"] {

@@ -65,7 +65,6 @@ var badExpectations = map[string]string{
 	"bad_project_url-0.1.0-py3-none-any.whl":            "'ftp://example.org/src' is not a valid url." + specHint,
 	"demo-py-0.1.0.tar.gz":                              "Filename 'demo-py-0.1.0.tar.gz' is invalid, should be 'demo_py-0.1.0.tar.gz'.",
 	"flit-hello-0.3.0.tar.gz":                           "Filename 'flit-hello-0.3.0.tar.gz' is invalid, should be 'flit_hello-0.3.0.tar.gz'.",
-	"licfile21-0.1.0-py3-none-any.whl":                  "license-file introduced in metadata version 2.4, not 2.1." + specHint,
 }
 
 // badFields builds the form for files a metadata reader cannot handle.

@@ -18,6 +18,7 @@ import (
 // coreOptions configures the upload endpoint and the read side.
 type coreOptions struct {
 	tokens         []*apiToken
+	users          []*passwordUser
 	projects       []projectSeed
 	maxFileSize    int64
 	maxProjectSize int64

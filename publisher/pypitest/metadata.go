@@ -253,12 +253,20 @@ func (m *coreMetadata) processField(mf metaField) string {
 			}
 		}
 	case "import_names", "import_namespaces":
+		// packaging's _process_import_names (PEP 794).
 		for _, n := range m.lists[mf.raw] {
-			name, _, _ := strings.Cut(n, ";")
-			for _, part := range strings.Split(strings.TrimSpace(name), ".") {
+			name, private, semicolon := strings.Cut(n, ";")
+			name = strings.TrimRight(name, " \t")
+			for _, part := range strings.Split(name, ".") {
 				if !isIdentifier(part) {
-					return invalid(n)
+					return fmt.Sprintf("%s is invalid for %s; %s is not a valid identifier", pyRepr(name), field, pyRepr(part))
 				}
+				if pythonKeywords[part] {
+					return fmt.Sprintf("%s is invalid for %s; %s is a keyword", pyRepr(name), field, pyRepr(part))
+				}
+			}
+			if semicolon && strings.TrimLeft(private, " \t") != "private" {
+				return fmt.Sprintf("%s is invalid for %s; the only valid option is 'private'", pyRepr(n), field)
 			}
 		}
 	}
@@ -272,6 +280,15 @@ func isEmailField(name string) bool {
 		}
 	}
 	return false
+}
+
+// pythonKeywords are keyword.kwlist: not valid in an import name.
+var pythonKeywords = map[string]bool{
+	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true,
+	"await": true, "break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true,
+	"else": true, "except": true, "finally": true, "for": true, "from": true, "global": true, "if": true,
+	"import": true, "in": true, "is": true, "lambda": true, "nonlocal": true, "not": true, "or": true,
+	"pass": true, "raise": true, "return": true, "try": true, "while": true, "with": true, "yield": true,
 }
 
 func isIdentifier(s string) bool {
@@ -356,7 +373,7 @@ func (m *coreMetadata) warehouseRules() []metadataError {
 		}
 	}
 	for _, c := range classifiers {
-		if by, deprecated := deprecatedClassifiers[c]; deprecated {
+		if by, deprecated := deprecatedClassifier(c); deprecated {
 			if len(by) > 0 {
 				errs = append(errs, metadataError{"classifier", fmt.Sprintf("The classifier %s has been deprecated, use one of %s instead.", pyRepr(c), pyList(by))})
 			} else {

@@ -59,8 +59,18 @@
 // written independently of the client's (publisher/attest), on sigstore-go,
 // so that the index catches the client's mistakes instead of sharing them.
 //
-// Not modelled: description rendering (Warehouse refuses README markup that
-// fails to render), rate limits, organizations and yanking.
+// Also modelled: the description must render (Warehouse refuses an upload
+// whose reStructuredText description readme_renderer cannot render; the
+// index recognizes the most common failures independently of the client's
+// checker, see describe.go), and no new file may join a release older than
+// 14 days (AgeRelease moves a release back in time).
+//
+// Authentication is PyPI's by default: API tokens with the user name
+// __token__, any other user name refused. WithUser turns the index into a
+// private one (devpi, Artifactory, Nexus, GitLab, CodeArtifact) that also
+// accepts HTTP Basic user names and passwords.
+//
+// Not modelled: rate limits, organizations and yanking.
 package pypitest
 
 import (

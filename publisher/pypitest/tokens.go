@@ -14,6 +14,7 @@ type apiToken struct {
 	minted   bool      // minted by trusted publishing (a "non-user identity")
 	// publisher minted it: the identity its uploads' attestations must have.
 	publisher *trustedPublisher
+	password  bool // a user name and password (WithUser), not a token
 }
 
 // tokenStore holds the static tokens (WithToken) and the minted ones.

@@ -340,6 +340,9 @@ func (s *Server) identify(r *http.Request) (*apiToken, *statusReply) {
 			return nil, nil
 		}
 		if user != "__token__" {
+			if id, ok := s.passwordIdentity(user, password); ok || len(s.opts.core.users) > 0 {
+				return id, nil // nil (invalid credentials) unless the user and password match
+			}
 			return nil, &statusReply{
 				status: http.StatusForbidden,
 				message: "Username/Password authentication is no longer supported. Migrate to API Tokens or Trusted Publishers instead. See " +
@@ -466,6 +469,9 @@ func (u *upload) checkState() (rep *statusReply, identical bool) {
 	if rep := u.checkPermission(); rep != nil {
 		return rep, false
 	}
+	if msg := s.descriptionRefusal(u.form); msg != "" {
+		return badRequest("%s", msg), false
+	}
 	// From here on Warehouse has renamed the project to the upload's Name.
 	displayName := u.meta.get("name")
 	u.release = u.project.releases[u.meta.version.canonical()]
@@ -502,6 +508,9 @@ func (u *upload) checkState() (rep *statusReply, identical bool) {
 		return badRequest("This filename was previously used by a file that has since been deleted. Use a different version. See %s for more information.",
 			s.helpURL("file-name-reuse")), false
 	}
+	if u.release != nil && u.release.created.Before(s.now().Add(-closedReleaseAge)) {
+		return badRequest("Uploading new files to releases older than %d days is not allowed.", closedReleaseDays), false
+	}
 	if filetype == "sdist" && u.release != nil && u.release.hasSdist {
 		return badRequest("Only one sdist may be uploaded per release."), false
 	}
@@ -516,6 +525,9 @@ func (u *upload) checkPermission() *statusReply {
 		if len(t.projects) > 0 && !slices.Contains(t.projects, p.normalized) {
 			return reply(http.StatusForbidden, "Invalid API Token: OIDC scoped token is not valid for project "+pyRepr(p.name))
 		}
+	} else if t.password && len(t.projects) > 0 && !slices.Contains(t.projects, p.normalized) {
+		return reply(http.StatusForbidden, fmt.Sprintf("The user '%s' isn't allowed to upload to project '%s'. See %s for more information.",
+			t.user, p.name, u.s.helpURL("project-name")))
 	} else if len(t.projects) > 0 && !slices.Contains(t.projects, p.normalized) {
 		return reply(http.StatusForbidden, "Invalid API Token: project-scoped token is not valid for project: "+pyRepr(p.name))
 	}
@@ -711,7 +723,7 @@ func (u *upload) commit() *statusReply {
 	p.name = u.meta.get("name")
 	r := u.release
 	if r == nil {
-		r = &release{version: u.meta.version, meta: u.meta, created: time.Now()}
+		r = &release{version: u.meta.version, meta: u.meta, created: s.now()}
 		p.releases[u.meta.version.canonical()] = r
 	}
 	pyversion := u.form.first("pyversion")
