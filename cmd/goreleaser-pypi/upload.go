@@ -162,18 +162,7 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 	if run != nil {
 		return runReleaseWide(cmd.Context(), a, f, cfg, run, files[0])
 	}
-	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), publisher.Options{
-		AttestationFiles: f.attestationFiles,
-		AllowClassifiers: f.allowClassifiers,
-		DryRun:           f.dryRun,
-		PrintHash:        f.printHash,
-		Getenv:           a.getenv,
-		Log:              a.log,
-		Stdout:           workflowStream(a, f.json),
-		Progress:         progressWriter(a),
-		UserAgent:        userAgent(),
-		SkipMask:         underGoReleaser(a.getenv),
-	})
+	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), f.publishOptions(a))
 	if f.json {
 		var werr error
 		if f.configFile != "" {
@@ -215,22 +204,15 @@ func customPublisherRun(files []string) *goreleaser.Dist {
 // once, whichever of its publisher processes gets there first, and says
 // what became of this process's file.
 func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.File, d *goreleaser.Dist, file string) error {
+	opts := f.publishOptions(a)
+	// GoReleaser captures this process's output: the runner never reads a
+	// workflow command from it, and no one watches a progress line.
+	opts.SkipMask, opts.Progress = true, nil
 	out, err := releasewide.Run(ctx, releasewide.Options{
 		Dist:   d,
 		Config: cfg,
 		File:   file,
-		Publish: publisher.Options{
-			AllowClassifiers: f.allowClassifiers,
-			DryRun:           f.dryRun,
-			PrintHash:        f.printHash,
-			Getenv:           a.getenv,
-			Log:              a.log,
-			Stdout:           workflowStream(a, f.json),
-			UserAgent:        userAgent(),
-			// GoReleaser captures this process's stdout: the runner never
-			// reads a workflow command from it.
-			SkipMask: true,
-		},
+		Publish: opts,
 	})
 	if err != nil {
 		return err
@@ -245,6 +227,22 @@ func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.Fil
 	}
 	a.log.WithField("report", out.ReportPath).Info("the whole release's outcome")
 	return silentFailure
+}
+
+// publishOptions are the pipeline's options from upload's flags.
+func (f *uploadFlags) publishOptions(a *app) publisher.Options {
+	return publisher.Options{
+		AttestationFiles: f.attestationFiles,
+		AllowClassifiers: f.allowClassifiers,
+		DryRun:           f.dryRun,
+		PrintHash:        f.printHash,
+		Getenv:           a.getenv,
+		Log:              a.log,
+		Stdout:           workflowStream(a, f.json),
+		Progress:         progressWriter(a),
+		UserAgent:        userAgent(),
+		SkipMask:         underGoReleaser(a.getenv),
+	}
 }
 
 // publishFailure turns Publish's error into the command's: nil, a silent

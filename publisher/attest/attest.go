@@ -124,7 +124,7 @@ func New(opts Options) (*Attester, error) {
 	}
 	client := newHTTPClient(opts.HTTPClient)
 	newReq := func(service string) *requester {
-		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: sleepCtx}
+		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: retry.Sleep}
 	}
 	a.fulcio = &fulcio{url: fulcioURL, req: newReq("Fulcio")}
 	a.rekor = &rekor{url: rekorURL, req: newReq("Rekor")}

@@ -101,20 +101,6 @@ func (r *requester) once(ctx context.Context, build func(ctx context.Context) (*
 	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // newHTTPClient returns base (or a default client) with redirects
 // refused: requests carry an identity token.
 func newHTTPClient(base *http.Client) *http.Client {

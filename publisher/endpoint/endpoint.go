@@ -83,6 +83,18 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// Redacted is u as messages may show it: no user info, and the query (a
+// signed download URL's query is a credential) replaced by "…".
+func Redacted(u *url.URL) string {
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	c.Fragment, c.RawFragment = "", ""
+	return c.String()
+}
+
 // PyPI's and TestPyPI's well-known addresses.
 const (
 	PyPIUploadURL     = "https://upload.pypi.org/legacy/"

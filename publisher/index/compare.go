@@ -17,6 +17,7 @@ import (
 	"github.com/caarlos0/log"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
 
 // ReasonRebuilt is how a skipped rebuild is reported, in every output.
@@ -252,7 +253,7 @@ func Compare(ctx context.Context, client *http.Client, local *dist.Distribution,
 	if err != nil {
 		return v, fmt.Errorf("%s: %w", local.Path, err)
 	}
-	v.URL = displayURL(u)
+	v.URL = endpoint.Redacted(u)
 	logger := opts.Log
 	if logger == nil {
 		logger = log.Log

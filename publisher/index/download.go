@@ -53,11 +53,11 @@ func (rf RemoteFile) fileURL() (*url.URL, error) {
 	}
 	if !u.IsAbs() {
 		if rf.Page == "" {
-			return nil, fmt.Errorf("the index lists the file at the relative URL %s, and the page it was listed on is unknown", displayURL(u))
+			return nil, fmt.Errorf("the index lists the file at the relative URL %s, and the page it was listed on is unknown", endpoint.Redacted(u))
 		}
 		base, err := url.Parse(rf.Page)
 		if err != nil || !base.IsAbs() {
-			return nil, fmt.Errorf("the index lists the file at the relative URL %s, and the page it was listed on (%q) is not an absolute URL", displayURL(u), rf.Page)
+			return nil, fmt.Errorf("the index lists the file at the relative URL %s, and the page it was listed on (%q) is not an absolute URL", endpoint.Redacted(u), rf.Page)
 		}
 		u = base.ResolveReference(u)
 	}
@@ -72,30 +72,18 @@ func (rf RemoteFile) fileURL() (*url.URL, error) {
 // plain http only to a loopback host, and no credentials in the URL.
 func checkTransport(u *url.URL) error {
 	if u.User != nil {
-		return fmt.Errorf("refusing %s: the URL carries credentials (user@host), and downloads from the index carry none", displayURL(u))
+		return fmt.Errorf("refusing %s: the URL carries credentials (user@host), and downloads from the index carry none", endpoint.Redacted(u))
 	}
 	if u.Hostname() == "" {
-		return fmt.Errorf("refusing %s: no host", displayURL(u))
+		return fmt.Errorf("refusing %s: no host", endpoint.Redacted(u))
 	}
 	if endpoint.Secure(u) {
 		return nil
 	}
 	if strings.EqualFold(u.Scheme, "http") {
-		return fmt.Errorf("refusing plain http to %s: use https (plain http is only allowed to loopback hosts such as 127.0.0.1 and localhost)", displayURL(u))
+		return fmt.Errorf("refusing plain http to %s: use https (plain http is only allowed to loopback hosts such as 127.0.0.1 and localhost)", endpoint.Redacted(u))
 	}
-	return fmt.Errorf("refusing %s: the scheme must be https (or http to a loopback host)", displayURL(u))
-}
-
-// displayURL is u without user info, query or fragment: what error
-// messages show (a signed download URL's query is a credential).
-func displayURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.String()
+	return fmt.Errorf("refusing %s: the scheme must be https (or http to a loopback host)", endpoint.Redacted(u))
 }
 
 // readClient is client without a cookie jar, following redirects by the
@@ -117,10 +105,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
 	}
 	if err := checkTransport(req.URL); err != nil {
-		return fmt.Errorf("redirected from %s: %w", displayURL(via[len(via)-1].URL), err)
+		return fmt.Errorf("redirected from %s: %w", endpoint.Redacted(via[len(via)-1].URL), err)
 	}
 	if prev := via[len(via)-1].URL; strings.EqualFold(prev.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
-		return fmt.Errorf("refusing a redirect from https down to plain http (%s to %s)", displayURL(prev), displayURL(req.URL))
+		return fmt.Errorf("refusing a redirect from https down to plain http (%s to %s)", endpoint.Redacted(prev), endpoint.Redacted(req.URL))
 	}
 	return nil
 }
@@ -130,7 +118,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // the file.
 func download(ctx context.Context, client *http.Client, u *url.URL, rf RemoteFile, opts Options) (_ *os.File, err error) {
 	limit := opts.maxFileSize()
-	shown := displayURL(u)
+	shown := endpoint.Redacted(u)
 	if rf.Size > limit {
 		return nil, fmt.Errorf("the index lists %s at %d bytes, more than the %d-byte limit on what is downloaded to compare (raise --max-file-size if the index allows larger files)", shown, rf.Size, limit)
 	}

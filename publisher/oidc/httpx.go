@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
@@ -191,14 +192,7 @@ func redactURL(raw string) string {
 	if err != nil {
 		return "(an unparseable Location)"
 	}
-	if u.User != nil {
-		u.User = url.User("…")
-	}
-	if u.RawQuery != "" {
-		u.RawQuery = "…"
-	}
-	u.Fragment = ""
-	return u.String()
+	return endpoint.Redacted(u)
 }
 
 // snippet is a short, printable excerpt of a server's answer for an error

@@ -99,6 +99,9 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // Sleep waits d, or until ctx ends (then it returns ctx's error).
 func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
