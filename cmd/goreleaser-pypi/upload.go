@@ -209,9 +209,9 @@ func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.Fil
 	// workflow command from it, and no one watches a progress line.
 	opts.SkipMask, opts.Progress = true, nil
 	out, err := releasewide.Run(ctx, releasewide.Options{
-		Dist:   d,
-		Config: cfg,
-		File:   file,
+		Dist:    d,
+		Config:  cfg,
+		File:    file,
 		Publish: opts,
 	})
 	if err != nil {
