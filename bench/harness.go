@@ -569,6 +569,27 @@ func (h *harness) goreleaserUploadWith(binary string, extraEnv []string, name st
 	}}
 }
 
+// goreleaserUploadAttested is goreleaser-pypi -cN by trusted publishing
+// with PEP 740 attestations (always): one Fulcio certificate, a Rekor entry
+// and a local verification per file, then the uploads with the field. The
+// index's fake Fulcio and Rekor answer on loopback, without the WAN
+// profile's delays (Sigstore's own latency is not modelled).
+func (h *harness) goreleaserUploadAttested(name string, concurrency int, files []*dist.Distribution) contender {
+	return contender{Name: name, run: func(ctx context.Context, idx *index) (measurement, error) {
+		args := append([]string{"upload", "--repository-url", idx.RepositoryURL, "--concurrency", strconv.Itoa(concurrency)}, idx.attestArgs...)
+		env := append(slices.Clone(h.env), idx.trustedPublishing...)
+		if idx.CAFile != "" {
+			env = append(env, "SSL_CERT_FILE="+idx.CAFile)
+		}
+		m, out, err := process{Path: h.tools.Binary, Args: append(args, paths(files)...), Env: env}.run(ctx)
+		h.keepLog(name, out)
+		if err == nil && !strings.Contains(out.Stderr, "attested") {
+			err = fmt.Errorf("%s: no file was attested:\n%s", name, out.Stderr)
+		}
+		return m, err
+	}}
+}
+
 // keepLog saves what a goreleaser-pypi run printed (its per-file "took"
 // figures) as logs/<contender>.log in a work directory the user chose
 // (-workdir), overwritten by each run: the last run's log stays.
@@ -707,7 +728,8 @@ func (h *harness) benchB1(ctx context.Context) (*benchmark, error) {
 	}
 	b.Contenders = append(b.Contenders,
 		h.goreleaserUpload("goreleaser-pypi -c1", 1, files),
-		h.goreleaserUpload("goreleaser-pypi -c4", 4, files))
+		h.goreleaserUpload("goreleaser-pypi -c4", 4, files),
+		h.goreleaserUploadAttested(attestedName(4), 4, files))
 	b.Contenders = h.appendTwine(b, h.twineUploadContender("twine upload", files, false))
 	for _, p := range []int{1, 4} {
 		c, err := h.curlUpload(fmt.Sprintf("curl -P%d (raw limit)", p), p, files)

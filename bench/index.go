@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
@@ -23,8 +25,13 @@ type index struct {
 	// direct is the index itself, without the emulated path: the harness
 	// checks what landed there without paying the WAN's delays.
 	direct string
-	wan    *wanProxy // nil on plain loopback
-	close  func() error
+	// trustedPublishing is the environment of a GitHub Actions job the
+	// index trusts (its fake issuer), and attestArgs the flags pointing
+	// goreleaser-pypi at its fake Sigstore: for the attested contender.
+	trustedPublishing []string
+	attestArgs        []string
+	wan               *wanProxy // nil on plain loopback
+	close             func() error
 }
 
 // startIndex starts a fresh index whose storage is dir. Every contender's run
@@ -41,6 +48,14 @@ func startIndex(token, dir string, maxFileSize int64, wan *wanProfile, ca *local
 		return nil, err
 	}
 	idx := &index{URL: srv.URL, RepositoryURL: srv.RepositoryURL, direct: srv.URL, close: srv.Close}
+	root := filepath.Join(dir, "sigstore-trusted-root.json")
+	if err := os.WriteFile(root, srv.Sigstore.TrustedRoot, 0o644); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	idx.trustedPublishing = srv.Issuer.GitHubEnv()
+	idx.attestArgs = []string{"--trusted-publishing", "always", "--attestations", "always",
+		"--fulcio-url", srv.Sigstore.FulcioURL, "--rekor-url", srv.Sigstore.RekorURL, "--trusted-root", root}
 	if wan == nil {
 		return idx, nil
 	}

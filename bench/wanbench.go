@@ -53,6 +53,9 @@ func (h *harness) verificationAlone(files []*dist.Distribution) contender {
 
 const verificationName = "goreleaser-pypi check (verification alone)"
 
+// attestedName names the contender that also attests (PEP 740).
+func attestedName(c int) string { return fmt.Sprintf("goreleaser-pypi -c%d +attestations", c) }
+
 func (h *harness) wanNote() string {
 	return "Through the WAN profile: " + h.cfg.WAN.String() + ". `conns` is the TCP connections the contender opened (how many negotiated h2; how many resumed a TLS session)."
 }
@@ -169,10 +172,13 @@ func (h *harness) benchB7(ctx context.Context) (*benchmark, error) {
 			"Files, in the order every contender gets them (a shell glob's): " + strings.Join(names, ", ") + ". " +
 				"goreleaser-pypi sends wheels before the sdist and the first file of a new release alone, then the rest concurrently; twine and curl send them as given."},
 	}
-	// Attestation cost: once goreleaser-pypi can attach PEP 740
-	// attestations, its contender with them goes here (same files, -c4),
-	// so the table shows what signing and sending them adds.
-	return b, h.wanContenders(b, []int{1, 4, 8})
+	// Attestation cost: the same files, -c4, by trusted publishing with
+	// PEP 740 attestations, beside the plain -c4.
+	if err := h.wanContenders(b, []int{1, 4, 8}); err != nil {
+		return nil, err
+	}
+	b.Contenders = append(b.Contenders, h.goreleaserUploadAttested(attestedName(4), 4, b.Files))
+	return b, nil
 }
 
 // profile runs every goreleaser-pypi upload contender of b once more, on
