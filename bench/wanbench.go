@@ -170,7 +170,7 @@ func (h *harness) benchB7(ctx context.Context) (*benchmark, error) {
 		Files: files, Upload: true, WAN: true, Runs: h.wanRuns(),
 		Notes: []string{h.wanNote(),
 			"Files, in the order every contender gets them (a shell glob's): " + strings.Join(names, ", ") + ". " +
-				"goreleaser-pypi sends wheels before the sdist and the first file of a new release alone, then the rest concurrently; twine and curl send them as given."},
+				"goreleaser-pypi sends wheels before the sdist, the smallest wheel first; the release's other files start once its body is sent and hold back their last 64 KiB until it is stored (the index creates the release inside that upload); twine and curl send them as given."},
 	}
 	// Attestation cost: the same files, -c4, by trusted publishing with
 	// PEP 740 attestations, beside the plain -c4.

@@ -5,7 +5,8 @@
 // each process knowing only its own file. Left to themselves, the processes
 // of one run would each verify, mint and upload one file: a broken sdist
 // would not stop the wheel, GitLab's single identity token would serve one
-// file only, and "wheels first, first file alone, TestPyPI before PyPI"
+// file only, and "wheels first, a new release's first file stored before
+// the others complete, TestPyPI before PyPI"
 // would not hold across processes.
 //
 // So the processes of a run coordinate through GoReleaser's dist directory

@@ -61,8 +61,11 @@ func (f *form) Len() int64 { return int64(len(f.prefix)) + f.size + int64(len(f.
 
 // open returns a fresh body: one per attempt, so that a retry re-reads the
 // file from its start. onRead, if not nil, is told how many bytes of the
-// body were read (for progress and stall detection).
-func (f *form) open(onRead func(n int)) (io.ReadCloser, error) {
+// body were read (for progress and stall detection). hold, if not nil, is
+// called before the file's last heldBack bytes are read, and may block
+// (releaseGate); closed is closed when the transport closes the body. Its
+// error ends the body.
+func (f *form) open(onRead func(n int), hold func(closed <-chan struct{}) error) (io.ReadCloser, error) {
 	file, err := os.Open(f.path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.path, err)
@@ -76,15 +79,25 @@ func (f *form) open(onRead func(n int)) (io.ReadCloser, error) {
 		file.Close()
 		return nil, fmt.Errorf("%s: the file changed after it was verified (%d bytes then, %d now); run again on a stable file", f.path, f.size, st.Size())
 	}
-	return &formBody{
-		r: io.MultiReader(
-			bytes.NewReader(f.prefix),
-			io.NewSectionReader(file, 0, f.size),
-			bytes.NewReader(f.suffix),
-		),
-		file:   file,
-		onRead: onRead,
-	}, nil
+	b := &formBody{file: file, onRead: onRead, closed: make(chan struct{})}
+	cut := f.size - min(f.size, heldBack)
+	readers := []io.Reader{bytes.NewReader(f.prefix), io.NewSectionReader(file, 0, cut)}
+	if hold != nil {
+		readers = append(readers, holdReader(func() error { return hold(b.closed) }))
+	}
+	b.r = io.MultiReader(append(readers, io.NewSectionReader(file, cut, f.size-cut), bytes.NewReader(f.suffix))...)
+	return b, nil
+}
+
+// holdReader is an empty reader that first calls its function: a point in
+// a body where sending may have to wait. Its error ends the body.
+type holdReader func() error
+
+func (h holdReader) Read([]byte) (int, error) {
+	if err := h(); err != nil {
+		return 0, err
+	}
+	return 0, io.EOF
 }
 
 // formBody streams one attempt's body. The HTTP transport may call Close
@@ -94,6 +107,7 @@ type formBody struct {
 	file   *os.File
 	onRead func(n int)
 	once   sync.Once
+	closed chan struct{} // closed by Close: ends a hold
 }
 
 func (b *formBody) Read(p []byte) (int, error) {
@@ -106,6 +120,9 @@ func (b *formBody) Read(p []byte) (int, error) {
 
 func (b *formBody) Close() error {
 	var err error
-	b.once.Do(func() { err = b.file.Close() })
+	b.once.Do(func() {
+		close(b.closed)
+		err = b.file.Close()
+	})
 	return err
 }

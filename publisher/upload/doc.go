@@ -8,11 +8,14 @@
 //     header are rendered up front, the file is read from disk as it is sent,
 //     and Content-Length is exact: no chunked encoding, no buffering, memory
 //     independent of the file size. Every attempt re-opens the file.
-//   - Concurrency. Wheels go before the sdist; the first file of each release
-//     goes alone (the index creates the release once), then the rest go
-//     concurrently, at most Options.Concurrency at a time, each worker on
-//     its own keep-alive HTTP/1.1 connection (over HTTP/2 all uploads would
-//     share one TCP connection and its windows).
+//   - Concurrency. Wheels go before the sdist. The first file of each new
+//     release (its smallest wheel) leads: the index creates the release
+//     inside that upload, so the release's other files start once its body
+//     is sent and hold back their last 64 KiB until it is stored; they never
+//     reach the index whole before the release exists, yet their transfers
+//     overlap its processing. At most Options.Concurrency uploads are in
+//     flight, each worker on its own keep-alive HTTP/1.1 connection (over
+//     HTTP/2 all uploads would share one TCP connection and its windows).
 //   - Retries. Connection errors, timeouts, stalls, 5xx and 429 are retried
 //     with exponential backoff and jitter (Retry-After honoured, capped)
 //     within RetryPolicy; other 4xx are final. The token is asked for per

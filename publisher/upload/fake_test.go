@@ -93,6 +93,9 @@ type fakeIndex struct {
 	// before may answer an upload first (fault injection); it returns true
 	// when it did. n counts upload requests, from 1.
 	before func(w http.ResponseWriter, r *http.Request, n int) bool
+	// beforeStore may answer an upload whose body was read whole, before
+	// it is checked and stored; it returns true when it did.
+	beforeStore func(w http.ResponseWriter, filename string) bool
 	// afterStore may replace the normal 200 after a successful store.
 	afterStore func(w http.ResponseWriter, r *http.Request, n int) bool
 	// discard skips multipart parsing and digest checks (memory tests).
@@ -106,10 +109,13 @@ type fakeIndex struct {
 	files     map[string]stored
 	uploads   []seenUpload
 	reads     []string
+	// answered is when the index answered an upload whose body it read
+	// whole, by file name (the last answer when sent more than once).
+	answered map[string]time.Time
 }
 
 func newFakeIndex(t *testing.T) *fakeIndex {
-	f := &fakeIndex{t: t, token: "pypi-test-token", files: map[string]stored{}}
+	f := &fakeIndex{t: t, token: "pypi-test-token", files: map[string]stored{}, answered: map[string]time.Time{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -209,6 +215,14 @@ func (f *fakeIndex) handleUpload(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.uploads = append(f.uploads, seen)
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.answered[seen.filename] = time.Now()
+		f.mu.Unlock()
+	}()
+	if f.beforeStore != nil && f.beforeStore(w, seen.filename) {
+		return
+	}
 	if sum != seen.values["sha256_digest"][0] {
 		reason := "The digest supplied does not match a digest calculated from the uploaded file."
 		w.Header().Set("Content-Type", "application/json")

@@ -109,6 +109,16 @@ type run struct {
 	mu       sync.Mutex
 	listings map[string]*cachedListing // release → what the index listed before uploading
 	credOnce sync.Once
+
+	stop     atomic.Pointer[string] // why new uploads stopped
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when stop is set: files held back at a gate give up
+}
+
+// halt stops new uploads, for reason; the first reason stays.
+func (p *run) halt(reason string) {
+	p.stop.CompareAndSwap(nil, &reason)
+	p.stopOnce.Do(func() { close(p.stopped) })
 }
 
 type cachedListing struct {
@@ -201,6 +211,23 @@ func newTransport(concurrency int, responseTimeout time.Duration) *http.Transpor
 	}
 }
 
+// OnIndex names the files of dists the index already holds with the same
+// sha256, read without credentials, one listing per release: files an
+// upload would skip (or, without SkipExisting, have settled as already
+// there). A release whose listing cannot be read counts as holding none.
+func (pub *Publisher) OnIndex(ctx context.Context, dists []*dist.Distribution) map[string]bool {
+	p := &run{Publisher: pub, listings: map[string]*cachedListing{}}
+	on := map[string]bool{}
+	for _, d := range dists {
+		if st, _, _, err := p.lookup(ctx, d, true); st == identical {
+			on[d.Filename] = true
+		} else if err != nil {
+			p.log.WithField("file", d.Filename).WithError(err).Debug("could not compare with the index")
+		}
+	}
+	return on
+}
+
 // RepositoryURL is the upload endpoint.
 func (p *Publisher) RepositoryURL() string { return p.repo.String() }
 
@@ -208,13 +235,15 @@ func (p *Publisher) RepositoryURL() string { return p.repo.String() }
 func (p *Publisher) IndexURL() string { return p.index.String() }
 
 // Upload uploads dists (verified by dist.Check) and reports on every file,
-// in upload order. Wheels go before sdists; the first file of each release
-// goes alone, so the index creates the release once, then the rest run
-// concurrently. A failed file does not stop the others unless FailFast. The
-// error, when not nil, aggregates every failure (each keeps its type); the
-// results are always returned.
+// in upload order. Wheels go before sdists. The first file of each new
+// release (its smallest wheel) leads: the others start once its body is
+// sent and hold back their last bytes until it is on the index, so the
+// index creates the release once while the transfers overlap (releaseGate).
+// At most Options.Concurrency uploads are in flight. A failed file does not
+// stop the others unless FailFast. The error, when not nil, aggregates
+// every failure (each keeps its type); the results are always returned.
 func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (Results, error) {
-	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}}
+	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}, stopped: make(chan struct{})}
 	defer p.progress.close()
 	if pub.opts.Transport == nil {
 		// Keep-alive serves the files of one call; idle connections must
@@ -234,14 +263,28 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (R
 		gate = 0
 	}
 	leaders, followers := schedule(order)
+	// afterDone[i] start once file i is done; followers[i] once its body is
+	// sent (or it is done, whichever comes first).
+	afterDone := map[int][]int{}
 	if gate == 0 {
-		// Everything else waits for it.
-		followers[0] = append(followers[0], leaders[1:]...)
+		// Everything else waits for its answer.
+		afterDone[0] = append(followers[0], leaders[1:]...)
+		delete(followers, 0)
 		leaders = leaders[:1]
 	}
 
+	turns := make([]*turn, len(order))
+	sentCh := make(chan int, len(order))
+	gates := map[string]*releaseGate{}
+	for i, d := range order {
+		k := releaseKey(d)
+		if gates[k] == nil {
+			gates[k] = newReleaseGate()
+		}
+		turns[i] = &turn{gate: gates[k], onSent: func() { sentCh <- i }}
+	}
+
 	results := make(Results, len(order))
-	var stop atomic.Pointer[string] // why new uploads stopped
 	work := make(chan int, len(order))
 	fin := make(chan int, len(order))
 	var wg sync.WaitGroup
@@ -251,25 +294,25 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (R
 			defer wg.Done()
 			for i := range work {
 				switch {
-				case stop.Load() != nil:
-					results[i] = notAttempted(order[i], *stop.Load())
+				case p.stop.Load() != nil:
+					results[i] = notAttempted(order[i], *p.stop.Load())
 				case ctx.Err() != nil:
 					results[i] = notAttempted(order[i], "interrupted")
 				default:
-					r := p.uploadOne(ctx, order[i])
+					r := p.uploadOne(ctx, order[i], turns[i])
 					results[i] = r
 					var rs *runStopper
 					if errors.As(r.Err, &rs) {
-						stop.CompareAndSwap(nil, &rs.reason)
+						p.halt(rs.reason)
 					} else if r.Status == StatusFailed && i == gate {
 						reason := fmt.Sprintf("%s (%s) was sent first, being over PyPI's default limit of %s, and the index refused it: nothing else was uploaded; ask the index for a higher limit (https://pypi.org/help/#file-size-limit) or make the file smaller",
 							order[i].Filename, bytesize.Format(order[i].Size), bytesize.Format(dist.DefaultMaxFileSize))
-						stop.CompareAndSwap(nil, &reason)
+						p.halt(reason)
 					} else if r.Status == StatusFailed && p.opts.FailFast {
-						reason := "stopped after the first failure (fail-fast)"
-						stop.CompareAndSwap(nil, &reason)
+						p.halt("stopped after the first failure (fail-fast)")
 					}
 				}
+				turns[i].settle(results[i])
 				p.logResult(results[i])
 				fin <- i
 			}
@@ -278,10 +321,23 @@ func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (R
 	for _, i := range leaders {
 		work <- i
 	}
-	for range order {
-		i := <-fin
-		for _, f := range followers[i] {
-			work <- f
+	queued := make([]bool, len(order))
+	queue := func(files []int) {
+		for _, f := range files {
+			if !queued[f] {
+				queued[f] = true
+				work <- f
+			}
+		}
+	}
+	for done := 0; done < len(order); {
+		select {
+		case i := <-sentCh:
+			queue(followers[i])
+		case i := <-fin:
+			done++
+			queue(followers[i])
+			queue(afterDone[i])
 		}
 	}
 	close(work)
@@ -313,12 +369,37 @@ func largestOverDefault(order []*dist.Distribution) int {
 }
 
 // uploadOrder is wheels first, then sdists (as uv does: an installer that
-// sees the release early should find a wheel), each in the order given.
+// sees the release early should find a wheel), each in the order given,
+// except that each release's smallest wheel comes first: it leads the
+// release (schedule), and the others' last bytes wait for its answer, so a
+// small leader is the shortest wait.
 func uploadOrder(dists []*dist.Distribution) []*dist.Distribution {
-	order := append([]*dist.Distribution(nil), dists...)
-	sort.SliceStable(order, func(i, j int) bool {
-		return order[i].Type == dist.Wheel && order[j].Type != dist.Wheel
+	sorted := append([]*dist.Distribution(nil), dists...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return sorted[i].Type == dist.Wheel && sorted[j].Type != dist.Wheel
 	})
+	smallest := map[string]*dist.Distribution{}
+	for _, d := range sorted {
+		k := releaseKey(d)
+		if s, ok := smallest[k]; d.Type == dist.Wheel && (!ok || d.Size < s.Size) {
+			smallest[k] = d
+		}
+	}
+	order := make([]*dist.Distribution, 0, len(sorted))
+	placed := map[*dist.Distribution]bool{}
+	for _, d := range sorted {
+		if placed[d] {
+			continue
+		}
+		if s := smallest[releaseKey(d)]; s != nil && !placed[s] {
+			order = append(order, s)
+			placed[s] = true
+		}
+		if !placed[d] {
+			order = append(order, d)
+			placed[d] = true
+		}
+	}
 	return order
 }
 
@@ -327,8 +408,8 @@ func releaseKey(d *dist.Distribution) string {
 	return dist.NormalizeName(d.Metadata.Name()) + "\x00" + d.Metadata.Version()
 }
 
-// schedule picks the first file of each release (sent alone) and, for each,
-// the files that follow it once it is done.
+// schedule picks the first file of each release (its leader) and, for
+// each, the files that follow it once its body is sent.
 func schedule(order []*dist.Distribution) (leaders []int, followers map[int][]int) {
 	followers = map[int][]int{}
 	leaderOf := map[string]int{}
@@ -462,7 +543,7 @@ const (
 // uploadOne runs the whole life of one file: the existing-file check, the
 // attempts and their retries. A failure every other file would meet the
 // same way (no credentials) is a *runStopper.
-func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) {
+func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res Result) {
 	start := time.Now()
 	res = Result{Dist: d}
 	defer func() { res.Duration = time.Since(start) }()
@@ -510,12 +591,37 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution) (res Result) 
 		tries++
 		res.Attempts++
 		fp.restart()
-		ans, err := p.post(ctx, f, tok, fp)
+		ans, err := p.post(ctx, f, tok, fp, t)
 
 		var lastErr error
 		var wait time.Duration
 		switch {
 		case err != nil:
+			if hb := (*heldBackError)(nil); errors.As(err, &hb) {
+				// The body was cut short before its last bytes: the index
+				// cannot store it.
+				if errors.Is(hb.err, errRunStopped) {
+					res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: *p.stop.Load()}
+					return res
+				}
+				if ctx.Err() != nil {
+					res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: "interrupted before the release's first file was stored"}
+					return res
+				}
+				if errors.Is(hb.err, errHeldTooLong) {
+					// Not an attempt: the index never saw the file whole.
+					// Send it again once the first file is answered.
+					p.log.WithField("file", d.Filename).WithField("waited", maxHold).
+						Debug("the release's first file is taking long: sending this file again once it is answered")
+					tries--
+					res.Attempts--
+					if t.await(ctx) != nil {
+						res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: "interrupted before the release's first file was stored"}
+						return res
+					}
+					continue
+				}
+			}
 			if ctx.Err() != nil {
 				// The request was on its way: the index may still store it.
 				return fail(fmt.Errorf("%s: interrupted during the upload (%w): the index may or may not store it; "+
@@ -678,21 +784,37 @@ func alreadyExists(a *answer) bool {
 var errStalled = errors.New("no upload progress")
 
 // post sends one attempt. An error is a transport failure (or a file that
-// cannot be read); any HTTP answer is returned as an answer.
-func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *fileProgress) (*answer, error) {
+// cannot be read); any HTTP answer is returned as an answer. t, when not
+// nil, is the file's turn at its release's gate: the body's last bytes wait
+// there.
+func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *fileProgress, t *turn) (*answer, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
 	total := f.Len()
 	var last atomic.Int64
 	var sent atomic.Int64
+	var holding atomic.Bool // waiting at the gate is not a stall
 	last.Store(time.Now().UnixNano())
 	onRead := func(n int) {
 		last.Store(time.Now().UnixNano())
-		sent.Add(int64(n))
+		if sent.Add(int64(n)) == total {
+			t.sent()
+		}
 		fp.read(n)
 	}
-	body, err := f.open(onRead)
+	hold := func(closed <-chan struct{}) error {
+		holding.Store(true)
+		defer func() {
+			last.Store(time.Now().UnixNano())
+			holding.Store(false)
+		}()
+		if err := t.wait(actx, closed, p.stopped); err != nil {
+			return &heldBackError{err}
+		}
+		return nil
+	}
+	body, err := f.open(onRead, hold)
 	if err != nil {
 		return nil, fatalError{err}
 	}
@@ -707,7 +829,7 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 		// connection that turned out closed, HTTP/2 GOAWAY).
 		sent.Store(0)
 		fp.restart()
-		return f.open(onRead)
+		return f.open(onRead, hold)
 	}
 	req.Header.Set("Content-Type", f.contentType)
 	req.Header.Set("Accept", "application/json")
@@ -729,7 +851,7 @@ func (p *run) post(ctx context.Context, f *form, tok *credential.Token, fp *file
 			case <-watch:
 				return
 			case <-t.C:
-				if sent.Load() < total && time.Since(time.Unix(0, last.Load())) > stall {
+				if sent.Load() < total && !holding.Load() && time.Since(time.Unix(0, last.Load())) > stall {
 					cancel(fmt.Errorf("%w for %s", errStalled, stall))
 					return
 				}

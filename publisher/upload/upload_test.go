@@ -117,7 +117,7 @@ func TestFormLengthIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := f.open(nil)
+	body, err := f.open(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,15 +131,18 @@ func TestFormLengthIsExact(t *testing.T) {
 	}
 }
 
-func TestWheelsFirstReleaseLeaderAloneConcurrencyBounded(t *testing.T) {
+func TestWheelsFirstReleaseLeaderGatesConcurrencyBounded(t *testing.T) {
 	idx := newFakeIndex(t)
-	// Slow every upload a little so overlaps are visible.
-	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
-		time.Sleep(20 * time.Millisecond)
+	// The index takes a while over every file it stores, so overlaps are visible.
+	idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		time.Sleep(100 * time.Millisecond)
 		return false
 	}
-	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 2 })
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 3 })
 	ds := release(t, "demo", "2.0", 5)
+	// The smallest wheel leads, wherever it is given.
+	ds[1], ds[5] = ds[5], ds[1]
+	smallest := ds[5].Filename
 	if _, err := p.Upload(context.Background(), ds); err != nil {
 		t.Fatal(err)
 	}
@@ -147,29 +150,132 @@ func TestWheelsFirstReleaseLeaderAloneConcurrencyBounded(t *testing.T) {
 	if len(ups) != 6 {
 		t.Fatalf("%d uploads", len(ups))
 	}
-	first := ups[0]
+	leader := ups[0]
+	if leader.filename != smallest {
+		t.Errorf("first upload %s, want the smallest wheel %s", leader.filename, smallest)
+	}
+	stored := idx.answered[leader.filename]
+	overlapped := false
 	for _, u := range ups[1:] {
-		if u.start.Before(first.end) {
-			t.Errorf("%s started before the first file of the release was stored", u.filename)
+		// No body completes before the release exists...
+		if u.end.Before(stored) {
+			t.Errorf("%s reached the index whole at %s, before the release's first file was stored (%s)", u.filename, u.end.Format(time.StampMicro), stored.Format(time.StampMicro))
+		}
+		// ...but the transfers start while the first file is processed.
+		if u.start.Before(stored) {
+			overlapped = true
 		}
 	}
-	if !strings.HasSuffix(first.filename, ".whl") {
-		t.Errorf("first upload %s, want a wheel", first.filename)
+	if !overlapped {
+		t.Error("no follower was sent while the release's first file was processed")
 	}
-	// The sdist starts after every wheel has started.
-	var sdistStart time.Time
-	for _, u := range ups {
-		if strings.HasSuffix(u.filename, ".tar.gz") {
-			sdistStart = u.start
+	if m := idx.maxFlight.Load(); m != 3 {
+		t.Errorf("max uploads in flight %d, want 3", m)
+	}
+}
+
+// TestRefusedLeaderPassesTheGate: when the release's first file is refused,
+// the release does not exist yet, and the next file takes its place: still
+// one complete body at a time until a file is stored.
+func TestRefusedLeaderPassesTheGate(t *testing.T) {
+	idx := newFakeIndex(t)
+	// The first body to arrive whole (the leader's) is refused.
+	var arrived atomic.Int64
+	idx.beforeStore = func(w http.ResponseWriter, filename string) bool {
+		if arrived.Add(1) == 1 {
+			http.Error(w, "Invalid value for blake2_256_digest.", http.StatusBadRequest)
+			return true
+		}
+		return false
+	}
+	idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		time.Sleep(100 * time.Millisecond)
+		return false
+	}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 4 })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "3.0", 3))
+	if err == nil || !strings.Contains(err.Error(), "Invalid value for blake2_256_digest") {
+		t.Fatalf("err %v", err)
+	}
+	if s := summarize(rep); s.Uploaded != 3 || s.Failed != 1 {
+		t.Fatalf("%+v", s)
+	}
+	// The first stored file reached the index whole before any other; the
+	// others only after it was stored.
+	first := idx.uploads[0]
+	for _, u := range idx.uploads[1:] {
+		if u.end.Before(first.end) {
+			first = u
 		}
 	}
-	for _, u := range ups {
-		if strings.HasSuffix(u.filename, ".whl") && u.start.After(sdistStart) {
-			t.Errorf("wheel %s started after the sdist", u.filename)
+	stored := idx.answered[first.filename]
+	for _, u := range idx.uploads {
+		if u.filename != first.filename && u.end.Before(stored) {
+			t.Errorf("%s reached the index whole before the release existed (%s stored at %s)", u.filename, first.filename, stored.Format(time.StampMicro))
 		}
 	}
-	if m := idx.maxFlight.Load(); m != 2 {
-		t.Errorf("max uploads in flight %d, want 2", m)
+}
+
+// TestWaitingAtTheGateIsNotAStall: a body held back while the release's
+// first file is processed is not stalled, whatever the stall timeout.
+func TestWaitingAtTheGateIsNotAStall(t *testing.T) {
+	idx := newFakeIndex(t)
+	// The first file stored (the leader: the others wait for it) takes a while.
+	var stores atomic.Int64
+	idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if stores.Add(1) == 1 {
+			time.Sleep(time.Second)
+		}
+		return false
+	}
+	p, logs := newPublisher(t, idx, func(o *Options) { o.Concurrency = 4; o.StallTimeout = 100 * time.Millisecond })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "4.0", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep {
+		if r.Attempts != 1 {
+			t.Errorf("%s: %d attempts\n%s", r.Dist.Filename, r.Attempts, logs)
+		}
+	}
+}
+
+// TestInterruptedWhileHeldBackStoresNothing: a run cancelled while bodies
+// wait at the gate cuts them short; the index stores none of them.
+func TestInterruptedWhileHeldBackStoresNothing(t *testing.T) {
+	idx := newFakeIndex(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stores atomic.Int64
+	idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if stores.Add(1) == 1 {
+			// The leader is stored (the others wait for it) and the
+			// others are on their way: stop the run before it is answered.
+			deadline := time.Now().Add(5 * time.Second)
+			for idx.inFlight.Load() < 4 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+			time.Sleep(200 * time.Millisecond)
+		}
+		return false
+	}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 4 })
+	rep, err := p.Upload(ctx, release(t, "demo", "5.0", 3))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := idx.inFlight.Load(); got != 0 {
+		time.Sleep(200 * time.Millisecond) // let the handlers see the cut
+	}
+	idx.mu.Lock()
+	n := len(idx.files)
+	idx.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the index stored %d files, want only the first one", n)
+	}
+	if s := summarize(rep); s.Failed != 4 {
+		t.Errorf("%+v", s)
 	}
 }
 
@@ -533,16 +639,23 @@ func TestCredentialFailureStopsTheRun(t *testing.T) {
 
 func TestFailFast(t *testing.T) {
 	idx := newFakeIndex(t)
+	// Like Warehouse, the index reads the whole form before it answers.
+	var whole atomic.Int64
 	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if _, err := io.Copy(io.Discard, r.Body); err == nil {
+			whole.Add(1)
+		}
 		http.Error(w, "The user 'x' isn't allowed to upload to project 'demo'.", http.StatusForbidden)
 		return true
 	}
 	p, _ := newPublisher(t, idx, func(o *Options) { o.FailFast = true })
 	rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3))
-	if err == nil || idx.posts.Load() != 1 {
-		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	// The others were on their way, their last bytes held back until the
+	// release's first file was answered: cut short, never whole.
+	if err == nil || whole.Load() != 1 {
+		t.Fatalf("err %v, bodies sent whole %d", err, whole.Load())
 	}
-	if s := summarize(rep); s.Failed != 4 {
+	if s := summarize(rep); s.Failed != 4 || rep.Count(StatusNotAttempted) != 3 {
 		t.Errorf("%+v", s)
 	}
 	if !strings.Contains(err.Error(), "not attempted: stopped after the first failure") {
@@ -550,10 +663,10 @@ func TestFailFast(t *testing.T) {
 	}
 
 	// Without fail-fast every file is tried.
-	idx.posts.Store(0)
+	whole.Store(0)
 	p, _ = newPublisher(t, idx, nil)
-	if _, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3)); err == nil || idx.posts.Load() != 4 {
-		t.Fatalf("err %v, posts %d", err, idx.posts.Load())
+	if _, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3)); err == nil || whole.Load() != 4 {
+		t.Fatalf("err %v, bodies sent whole %d", err, whole.Load())
 	}
 }
 
@@ -690,4 +803,73 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestUploadOrderSmallestWheelLeads(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name, file string, size int) *dist.Distribution {
+		return makeDist(t, dir, file, name, "1.0", bytes.Repeat([]byte("x"), size))
+	}
+	given := []*dist.Distribution{
+		mk("a", "a-1.0.tar.gz", 10),
+		mk("a", "a-1.0-cp311-cp311-win_amd64.whl", 3000),
+		mk("b", "b-1.0-py3-none-any.whl", 2000),
+		mk("a", "a-1.0-py3-none-any.whl", 1000),
+		mk("c", "c-1.0.tar.gz", 10),
+		mk("a", "a-1.0-cp312-cp312-win_amd64.whl", 500),
+	}
+	var got []string
+	for _, d := range uploadOrder(given) {
+		got = append(got, d.Filename)
+	}
+	want := []string{
+		"a-1.0-cp312-cp312-win_amd64.whl", // a's smallest wheel leads a
+		"a-1.0-cp311-cp311-win_amd64.whl",
+		"b-1.0-py3-none-any.whl",
+		"a-1.0-py3-none-any.whl",
+		"a-1.0.tar.gz", // sdists after every wheel
+		"c-1.0.tar.gz", // a release without wheels: as given
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("order\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestLongHoldSendsAgainLater: when the release's first file takes longer
+// than maxHold, the others do not keep their connections open mid-body:
+// they are cut off (the index never sees them whole) and sent again once
+// it is answered, without counting an attempt.
+func TestLongHoldSendsAgainLater(t *testing.T) {
+	old := maxHold
+	maxHold = 100 * time.Millisecond
+	t.Cleanup(func() { maxHold = old })
+	idx := newFakeIndex(t)
+	var stores atomic.Int64
+	idx.afterStore = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if stores.Add(1) == 1 {
+			time.Sleep(600 * time.Millisecond)
+		}
+		return false
+	}
+	p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 4 })
+	rep, err := p.Upload(context.Background(), release(t, "demo", "6.0", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := rep[0].Dist.Filename
+	stored := idx.answered[leader]
+	for _, r := range rep {
+		if r.Status != StatusUploaded || r.Attempts != 1 {
+			t.Errorf("%s: %s after %d attempts", r.Dist.Filename, r.Status, r.Attempts)
+		}
+	}
+	for _, u := range idx.uploads {
+		if u.filename != leader && u.end.Before(stored) {
+			t.Errorf("%s reached the index whole before the release existed", u.filename)
+		}
+	}
+	// Sent once cut off, once whole: more requests than files.
+	if n := idx.posts.Load(); n <= 4 {
+		t.Errorf("%d upload requests: the followers were not cut off and sent again", n)
+	}
 }
