@@ -37,6 +37,34 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 		if err != nil {
 			return err
 		}
+		// A file the index already holds is not uploaded again: signing it
+		// would only add entries to the transparency log (and make a re-run
+		// that finishes a release depend on Sigstore for files it skips).
+		// Only trusted publishing can attest: other credentials read nothing.
+		dists, onIndex := p.dists, map[string]bool{}
+		if _, tp := p.src.(trustedPublishing); tp && a.Mode() != attest.Never {
+			up, err := newUploader(p, o, nil)
+			if err != nil {
+				return &TargetError{Target: p.t.Name, Err: err}
+			}
+			onIndex = up.OnIndex(ctx, p.dists)
+			dists = nil
+			for _, d := range p.dists {
+				if !onIndex[d.Filename] {
+					dists = append(dists, d)
+				}
+			}
+		}
+		results := map[string]*attest.Result{}
+		for name := range onIndex {
+			results[name] = &attest.Result{Status: attest.StatusSkipped, Code: attest.ReasonOnIndex,
+				Reason: "not needed: the index already holds this file (same sha256), so it is not uploaded again"}
+		}
+		if len(dists) == 0 {
+			o.Log.WithField("target", p.t.Name).Info("attestations: every file is already on the index; nothing to sign")
+			p.attestations = results
+			continue
+		}
 		var cred attest.Credential
 		if tp, ok := p.src.(trustedPublishing); ok && a.Mode() != attest.Never {
 			// Mint now: the claims of the identity the index matched say
@@ -50,8 +78,8 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 				IdentityToken:     func(ctx context.Context) (string, error) { return tp.IdentityToken(ctx, "sigstore") },
 			}
 		}
-		files := make([]attest.File, 0, len(p.dists))
-		for _, d := range p.dists {
+		files := make([]attest.File, 0, len(dists))
+		for _, d := range dists {
 			f := attest.File{Filename: d.Filename, SHA256: d.Digests.SHA256}
 			provided, err := providedFor(d.Path, o.AttestationFiles)
 			if err != nil {
@@ -68,11 +96,14 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 			files = append(files, f)
 		}
 		o.Log.WithField("target", p.t.Name).WithField("mode", a.Mode()).Debug("attestations")
-		results, err := a.Attest(ctx, cred, files)
+		signedNow, err := a.Attest(ctx, cred, files)
 		if err != nil {
 			return &TargetError{Target: p.t.Name, Err: err}
 		}
 		// The attester logged each file's outcome.
+		for name, r := range signedNow {
+			results[name] = r
+		}
 		p.attestations = results
 		for _, f := range files {
 			if r := results[f.Filename]; r.Status == attest.StatusAttested && len(signed[f.Filename]) == 0 {

@@ -40,9 +40,13 @@ func githubEnv(srv *pypitest.Server) map[string]string {
 
 func publishTargets(t *testing.T, vars map[string]string, targets ...config.Target) (*report.Release, string, error) {
 	t.Helper()
+	return publishFiles(t, goodFiles(t)[:2], vars, targets...)
+}
+
+func publishFiles(t *testing.T, files []string, vars map[string]string, targets ...config.Target) (*report.Release, string, error) {
+	t.Helper()
 	var c captured
 	cfg := &config.File{Version: 1, Targets: targets, CheckVersion: true}
-	files := goodFiles(t)[:2]
 	res, err := publisher.Publish(context.Background(), cfg, goreleaser.FilesList(files), publisher.Options{Getenv: env(vars), Log: plainlog.New(&c.logs), Stdout: &c.stdout})
 	return res, c.logs.String(), err
 }
@@ -76,6 +80,57 @@ func TestTwoTargetsBothAttested(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join("..", "testdata", "good", "*.attestation")); len(m) != 0 {
 		t.Errorf("attestation files written next to the distributions: %v", m)
+	}
+}
+
+// TestReRunSignsOnlyWhatIsUploaded: a re-run that finishes a release
+// attests only the files the index does not hold yet; one with nothing
+// left to upload does not reach Sigstore at all.
+func TestReRunSignsOnlyWhatIsUploaded(t *testing.T) {
+	srv := pypitest.NewServer(t)
+	files := goodFiles(t)[:2]
+	target := attestTarget(t, srv, "local", "always")
+	if _, logs, err := publishFiles(t, files[:1], githubEnv(srv), target); err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	// The release is finished: the first file is on the index, the
+	// second one is not.
+	before := srv.Sigstore.Stats()
+	res, logs, err := publishFiles(t, files, githubEnv(srv), target)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	st := srv.Sigstore.Stats()
+	if st.EntriesLogged-before.EntriesLogged != 1 {
+		t.Errorf("logged %d entries, want 1 (the file not on the index yet)", st.EntriesLogged-before.EntriesLogged)
+	}
+	rep := res.Targets[0].Report
+	for i, f := range rep.Files {
+		want, code := attest.StatusAttested, attest.Reason("")
+		if filepath.Base(files[0]) == f.Filename {
+			want, code = attest.StatusSkipped, attest.ReasonOnIndex
+		}
+		if a := f.Attestation; a == nil || a.Status != want || a.Code != code {
+			t.Errorf("%s (%s): attestation %+v, want %s %s", f.Filename, attestationOf(rep, i), a, want, code)
+		}
+	}
+
+	// Run again: everything is there; no mint for attestations, no Sigstore.
+	before = srv.Sigstore.Stats()
+	res, logs, err = publishFiles(t, files, githubEnv(srv), target)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	if st := srv.Sigstore.Stats(); st != before {
+		t.Errorf("Sigstore used by a run with nothing to upload: %+v then %+v", before, st)
+	}
+	if !strings.Contains(logs, "every file is already on the index; nothing to sign") {
+		t.Errorf("logs:\n%s", logs)
+	}
+	for _, f := range res.Targets[0].Report.Files {
+		if f.Attestation == nil || f.Attestation.Code != attest.ReasonOnIndex {
+			t.Errorf("%s: %+v", f.Filename, f.Attestation)
+		}
 	}
 }
 

@@ -85,6 +85,28 @@ func (p *prepared) fail(o Options, err error) (*report.Target, error) {
 	return p.rep, err
 }
 
+// newUploader is the upload engine for a prepared target; attestations
+// are the `attestations` form values by file name.
+func newUploader(p *prepared, o Options, attestations map[string]string) (*upload.Publisher, error) {
+	t := p.t
+	return upload.New(upload.Options{
+		RepositoryURL:   p.repo.String(),
+		CheckURL:        t.CheckURL,
+		Credentials:     p.src,
+		SkipExisting:    t.SkipExisting,
+		Concurrency:     t.Concurrency,
+		Retry:           retry.Policy{Attempts: t.Retry.Attempts, Delay: t.Retry.Delay, MaxDelay: t.Retry.MaxDelay},
+		FailFast:        t.FailFast,
+		DryRun:          o.DryRun,
+		ResponseTimeout: t.Timeout,
+		Attestations:    attestations,
+		Log:             o.Log,
+		Progress:        o.Progress,
+		UserAgent:       o.UserAgent,
+		Transport:       o.Transport,
+	})
+}
+
 // uploadTarget uploads a prepared target's files and reports. It always
 // returns the target's report.
 func uploadTarget(ctx context.Context, p *prepared, o Options) (*report.Target, error) {
@@ -95,22 +117,7 @@ func uploadTarget(ctx context.Context, p *prepared, o Options) (*report.Target, 
 			fields[name] = r.Field
 		}
 	}
-	up, err := upload.New(upload.Options{
-		RepositoryURL:   p.repo.String(),
-		CheckURL:        t.CheckURL,
-		Credentials:     p.src,
-		SkipExisting:    t.SkipExisting,
-		Concurrency:     t.Concurrency,
-		Retry:           retry.Policy{Attempts: t.Retry.Attempts, Delay: t.Retry.Delay, MaxDelay: t.Retry.MaxDelay},
-		FailFast:        t.FailFast,
-		DryRun:          o.DryRun,
-		ResponseTimeout: t.Timeout,
-		Attestations:    fields,
-		Log:             logger,
-		Progress:        o.Progress,
-		UserAgent:       o.UserAgent,
-		Transport:       o.Transport,
-	})
+	up, err := newUploader(p, o, fields)
 	if err != nil {
 		return p.fail(o, err)
 	}

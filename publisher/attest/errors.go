@@ -38,6 +38,9 @@ const (
 	ReasonInvalidProvided Reason = "invalid-provided"
 	// ReasonConfig: a setting is wrong (URL, trusted root).
 	ReasonConfig Reason = "config"
+	// ReasonOnIndex: the index already holds the file (same sha256), so it
+	// is not uploaded again and needs no new attestation.
+	ReasonOnIndex Reason = "on-index"
 )
 
 // Error is a failure to attest, for one file or for the whole release.
