@@ -4,9 +4,9 @@
 // GitHub Actions identity issuer; then pip installs the package from it.
 //
 // Needs: goreleaser (v2, on PATH or in $(go env GOPATH)/bin; scripts/test
-// installs v2.15.1), git, Debian's /usr/bin/python3 with build and
-// setuptools (stands in for uv, which needs the network), and python3 with
-// pip. Each missing piece skips the tests with the reason.
+// installs v2.15.1), git, Debian's /usr/bin/python3 with build, flit_core
+// and setuptools (standing in for uv, which needs the network), and python3
+// with pip. Each missing piece skips the tests with the reason.
 package e2e
 
 import (
@@ -102,8 +102,9 @@ func findTools() tools {
 	if _, err := exec.LookPath("git"); err != nil {
 		return tools{skip: "git is not on PATH"}
 	}
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import build, setuptools").CombinedOutput(); err != nil {
-		return tools{skip: "Debian's python3-build and python3-setuptools are needed to stand in for uv: " + firstLine(string(out))}
+	// The example builds with flit_core; the name-trap tests with setuptools 66.
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import build, flit_core, setuptools").CombinedOutput(); err != nil {
+		return tools{skip: "Debian's python3-build, flit and python3-setuptools are needed to stand in for uv: " + firstLine(string(out))}
 	}
 	if out, err := exec.Command("python3", "-m", "pip", "--version").CombinedOutput(); err != nil {
 		return tools{skip: "python3 with pip is needed to install from the index: " + firstLine(string(out))}
@@ -522,12 +523,20 @@ func publish(t *testing.T, tl tools, p *project, env []string, wantExit int, ext
 	return res, stderr.String()
 }
 
+// useSetuptools builds the project's Python package with Debian's
+// setuptools 66 instead of the example's flit_core.
+func (p *project) useSetuptools() {
+	p.replace("python/pyproject.toml", `requires = ["flit_core>=3.8,<4"]`, `requires = ["setuptools>=61"]`)
+	p.replace("python/pyproject.toml", `build-backend = "flit_core.buildapi"`, `build-backend = "setuptools.build_meta"`)
+}
+
 // trapProject is the example with a dashed project name, built by
 // setuptools 66: GoReleaser announces polyglot_demo-0.1.0.tar.gz, setuptools
 // writes polyglot-demo-0.1.0.tar.gz. Checksums are off, else GoReleaser
 // itself stops at its checksum step before any publisher runs.
 func trapProject(t *testing.T, dropPublisher bool) *project {
 	return newProject(t, func(p *project) {
+		p.useSetuptools()
 		p.replace("python/pyproject.toml", `name = "polyglotdemo"`, `name = "polyglot-demo"`)
 		p.replace(".goreleaser.yaml", "checksum:\n  name_template: checksums.txt\n", "checksum:\n  disable: true\n")
 		// The example's build hooks catch the trap at build time (see
@@ -593,6 +602,7 @@ func TestNameTrapCaughtByBuildHook(t *testing.T) {
 	tl := setup(t)
 	srv := newIndex(t)
 	p := newProject(t, func(p *project) {
+		p.useSetuptools()
 		p.replace("python/pyproject.toml", `name = "polyglotdemo"`, `name = "polyglot-demo"`)
 	})
 	out, err := release(t, tl, p, ciEnv(tl, srv, filepath.Join(t.TempDir(), "summary.md")))

@@ -15,7 +15,10 @@ import (
 // the release-wide promises across those processes with the real goreleaser.
 
 // sdistHook is the example's post-build hook of the sdist build.
-const sdistHook = "    buildmode: sdist\n    hooks:\n      post:\n        - goreleaser-pypi check --tag {{ .Tag }} {{ dir .Path }}"
+const sdistHook = "    buildmode: sdist\n" + sourceDateEpoch + "    hooks:\n      post:\n        - goreleaser-pypi check --tag {{ .Tag }} {{ dir .Path }}"
+
+// sourceDateEpoch is the example's env for reproducible Python builds.
+const sourceDateEpoch = "    env:\n      - SOURCE_DATE_EPOCH={{ .CommitTimestamp }}\n"
 
 // TestCorruptSdistPublishesNothing: the sdist is broken after it was built
 // (standing in for a broken backend, past the build hook), the wheel is
@@ -27,7 +30,7 @@ func TestCorruptSdistPublishesNothing(t *testing.T) {
 	srv := newIndex(t)
 	p := newProject(t, func(p *project) {
 		p.replace(".goreleaser.yaml", sdistHook,
-			"    buildmode: sdist\n    hooks:\n      post:\n        - sh -c 'printf \"not a gzip file\" > {{ dir .Path }}/polyglotdemo-0.1.0.tar.gz'")
+			"    buildmode: sdist\n"+sourceDateEpoch+"    hooks:\n      post:\n        - sh -c 'printf \"not a gzip file\" > {{ dir .Path }}/polyglotdemo-0.1.0.tar.gz'")
 	})
 	out, err := release(t, tl, p, ciEnv(tl, srv, t.TempDir()+"/summary.md"))
 	if err == nil {

@@ -39,10 +39,12 @@ func fileStatuses(t *testing.T, p *project) map[string]string {
 }
 
 // TestRerunSameTagConverges: the release job is re-run for the same tag.
-// GoReleaser rebuilds the wheel and sdist, whose bytes differ (archive
-// timestamps) and whose contents do not: the re-run exits 0, uploads
-// nothing and says "rebuilt, same contents". A real change under the same
-// version is a clear conflict naming the member.
+// The example builds reproducibly (SOURCE_DATE_EPOCH from the commit), so
+// GoReleaser rebuilds byte-identical files: skipped by sha256. Moved to
+// another commit with the same Python sources, the tag rebuilds files whose
+// bytes differ (archive timestamps) and whose contents do not: the re-run
+// exits 0, uploads nothing and says "rebuilt, same contents". A real change
+// under the same version is a clear conflict naming the member.
 func TestRerunSameTagConverges(t *testing.T) {
 	t.Parallel()
 	tl := setup(t)
@@ -55,11 +57,37 @@ func TestRerunSameTagConverges(t *testing.T) {
 	first := indexFiles(t, srv, "polyglotdemo")
 	uploads, _ := srv.UploadAttempts()
 
-	// Time passes: the rebuilt archives get other timestamps.
-	time.Sleep(2100 * time.Millisecond)
+	// Time passes; the rebuild is byte-identical all the same.
+	time.Sleep(1100 * time.Millisecond)
 	out, err := release(t, tl, p, env)
 	if err != nil {
 		t.Fatalf("re-run of the same tag: %v\n%s", err, out)
+	}
+	for name, sum := range distFiles(t, p) {
+		if first[name] != sum {
+			t.Errorf("%s was rebuilt with other bytes: the example's build is not reproducible", name)
+		}
+	}
+	for name, s := range fileStatuses(t, p) {
+		if s != "skipped: identical file already on the index" {
+			t.Errorf("%s: %s", name, s)
+		}
+	}
+	if now, _ := srv.UploadAttempts(); now != uploads {
+		t.Errorf("the re-run sent %d uploads", now-uploads)
+	}
+
+	// The tag moves to a later commit that leaves the Python package and
+	// the Go sources alone.
+	time.Sleep(1100 * time.Millisecond)
+	p.write("NOTES.md", "A change outside the Python package and the Go sources.\n")
+	p.git("add", "-A")
+	p.git("commit", "-q", "-m", "a change outside the packages")
+	p.git("tag", "-d", "v0.1.0")
+	p.git("tag", "-a", "v0.1.0", "-m", "v0.1.0")
+	out, err = release(t, tl, p, env)
+	if err != nil {
+		t.Fatalf("re-run of the moved tag: %v\n%s", err, out)
 	}
 	rebuilt := distFiles(t, p)
 	differ := 0
