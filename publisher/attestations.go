@@ -40,14 +40,27 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 		// A file the index already holds is not uploaded again: signing it
 		// would only add entries to the transparency log (and make a re-run
 		// that finishes a release depend on Sigstore for files it skips).
-		// Only trusted publishing can attest: other credentials read nothing.
+		// Only trusted publishing can attest, and only with skip_existing
+		// does the upload read the index anyway (it then reuses this read,
+		// which on a WAN costs about what one small upload does).
 		dists, onIndex := p.dists, map[string]bool{}
-		if _, tp := p.src.(trustedPublishing); tp && a.Mode() != attest.Never {
-			up, err := newUploader(p, o, nil)
+		if _, tp := p.src.(trustedPublishing); tp && a.Mode() != attest.Never && p.t.SkipExisting {
+			up, err := newUploader(p, o)
 			if err != nil {
 				return &TargetError{Target: p.t.Name, Err: err}
 			}
+			p.up = up
+			// The mint the attestations need (the claims say which
+			// identity the index will demand) runs meanwhile: on a first
+			// release the read then costs nothing; a re-run with nothing
+			// left to upload merely does not use the token.
+			minted := make(chan struct{})
+			go func() {
+				defer close(minted)
+				_, _ = p.src.Token(ctx) // cached; its error, if any, is met again below
+			}()
 			onIndex = up.OnIndex(ctx, p.dists)
+			<-minted
 			dists = nil
 			for _, d := range p.dists {
 				if !onIndex[d.Filename] {

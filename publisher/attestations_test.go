@@ -83,22 +83,33 @@ func TestTwoTargetsBothAttested(t *testing.T) {
 	}
 }
 
-// TestReRunSignsOnlyWhatIsUploaded: a re-run that finishes a release
-// attests only the files the index does not hold yet; one with nothing
-// left to upload does not reach Sigstore at all.
+// TestReRunSignsOnlyWhatIsUploaded: with skip_existing, a re-run that
+// finishes a release attests only the files the index does not hold yet;
+// one with nothing left to upload does not reach Sigstore at all. The
+// index is read once per run.
 func TestReRunSignsOnlyWhatIsUploaded(t *testing.T) {
 	srv := pypitest.NewServer(t)
 	files := goodFiles(t)[:2]
 	target := attestTarget(t, srv, "local", "always")
+	target.SkipExisting = true
 	if _, logs, err := publishFiles(t, files[:1], githubEnv(srv), target); err != nil {
 		t.Fatalf("%v\n%s", err, logs)
 	}
 	// The release is finished: the first file is on the index, the
 	// second one is not.
 	before := srv.Sigstore.Stats()
+	reads := len(srv.Requests())
 	res, logs, err := publishFiles(t, files, githubEnv(srv), target)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
+	}
+	seen := map[string]int{}
+	for _, r := range srv.Requests()[reads:] {
+		if r.Method == "GET" && (strings.HasPrefix(r.Path, "/pypi/") || strings.HasPrefix(r.Path, "/simple/")) {
+			if seen[r.Path]++; seen[r.Path] > 1 {
+				t.Errorf("%s read twice: the upload did not reuse the attestation step's read", r.Path)
+			}
+		}
 	}
 	st := srv.Sigstore.Stats()
 	if st.EntriesLogged-before.EntriesLogged != 1 {
@@ -115,7 +126,7 @@ func TestReRunSignsOnlyWhatIsUploaded(t *testing.T) {
 		}
 	}
 
-	// Run again: everything is there; no mint for attestations, no Sigstore.
+	// Run again: everything is there; Sigstore is not contacted.
 	before = srv.Sigstore.Stats()
 	res, logs, err = publishFiles(t, files, githubEnv(srv), target)
 	if err != nil {

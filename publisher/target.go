@@ -30,6 +30,9 @@ type prepared struct {
 	repo, index  *url.URL
 	src          credential.Source // nil in a dry run
 	attestations map[string]*attest.Result
+	// up is the target's upload engine when the attestations step made it
+	// (it read the index, and the upload reuses that listing).
+	up *upload.Publisher
 }
 
 // prepareTarget resolves a target's URLs and credential. This is, with
@@ -85,9 +88,9 @@ func (p *prepared) fail(o Options, err error) (*report.Target, error) {
 	return p.rep, err
 }
 
-// newUploader is the upload engine for a prepared target; attestations
-// are the `attestations` form values by file name.
-func newUploader(p *prepared, o Options, attestations map[string]string) (*upload.Publisher, error) {
+// newUploader is the upload engine for a prepared target (its
+// attestations are set before uploading: SetAttestations).
+func newUploader(p *prepared, o Options) (*upload.Publisher, error) {
 	t := p.t
 	return upload.New(upload.Options{
 		RepositoryURL:   p.repo.String(),
@@ -99,7 +102,6 @@ func newUploader(p *prepared, o Options, attestations map[string]string) (*uploa
 		FailFast:        t.FailFast,
 		DryRun:          o.DryRun,
 		ResponseTimeout: t.Timeout,
-		Attestations:    attestations,
 		Log:             o.Log,
 		Progress:        o.Progress,
 		UserAgent:       o.UserAgent,
@@ -117,10 +119,14 @@ func uploadTarget(ctx context.Context, p *prepared, o Options) (*report.Target, 
 			fields[name] = r.Field
 		}
 	}
-	up, err := newUploader(p, o, fields)
-	if err != nil {
-		return p.fail(o, err)
+	up := p.up
+	if up == nil {
+		var err error
+		if up, err = newUploader(p, o); err != nil {
+			return p.fail(o, err)
+		}
 	}
+	up.SetAttestations(fields)
 	e := logger.WithField("repository", p.repo.String())
 	if t.Name != "" {
 		e = e.WithField("index", t.Name)

@@ -88,8 +88,12 @@ type Options struct {
 }
 
 // Publisher uploads verified distributions to one index. Upload may be
-// called more than once, also concurrently; each call reads the index anew.
+// called more than once, also concurrently; each call reads the index anew,
+// except that the first call after OnIndex reuses what OnIndex read.
 type Publisher struct {
+	mu    sync.Mutex
+	known map[string]*cachedListing // read by OnIndex, for the next Upload
+
 	opts      Options
 	retry     retry.Policy
 	repo      *url.URL // where files are POSTed; the only host that sees credentials
@@ -109,6 +113,8 @@ type run struct {
 	mu       sync.Mutex
 	listings map[string]*cachedListing // release → what the index listed before uploading
 	credOnce sync.Once
+	// attestations are Options.Attestations as the call started.
+	attestations map[string]string
 
 	stop     atomic.Pointer[string] // why new uploads stopped
 	stopOnce sync.Once
@@ -215,8 +221,16 @@ func newTransport(concurrency int, responseTimeout time.Duration) *http.Transpor
 // sha256, read without credentials, one listing per release: files an
 // upload would skip (or, without SkipExisting, have settled as already
 // there). A release whose listing cannot be read counts as holding none.
+//
+// The listings it read serve the next Upload (with SkipExisting), which
+// then does not read them again.
 func (pub *Publisher) OnIndex(ctx context.Context, dists []*dist.Distribution) map[string]bool {
 	p := &run{Publisher: pub, listings: map[string]*cachedListing{}}
+	defer func() {
+		pub.mu.Lock()
+		pub.known = p.listings
+		pub.mu.Unlock()
+	}()
 	on := map[string]bool{}
 	for _, d := range dists {
 		if st, _, _, err := p.lookup(ctx, d, true); st == identical {
@@ -226,6 +240,13 @@ func (pub *Publisher) OnIndex(ctx context.Context, dists []*dist.Distribution) m
 		}
 	}
 	return on
+}
+
+// SetAttestations sets Options.Attestations for the next Upload.
+func (pub *Publisher) SetAttestations(fields map[string]string) {
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	pub.opts.Attestations = fields
 }
 
 // RepositoryURL is the upload endpoint.
@@ -243,7 +264,14 @@ func (p *Publisher) IndexURL() string { return p.index.String() }
 // stop the others unless FailFast. The error, when not nil, aggregates
 // every failure (each keeps its type); the results are always returned.
 func (pub *Publisher) Upload(ctx context.Context, dists []*dist.Distribution) (Results, error) {
-	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: map[string]*cachedListing{}, stopped: make(chan struct{})}
+	pub.mu.Lock()
+	listings, attestations := pub.known, pub.opts.Attestations
+	pub.known = nil
+	pub.mu.Unlock()
+	if listings == nil {
+		listings = map[string]*cachedListing{}
+	}
+	p := &run{Publisher: pub, progress: newProgress(pub.opts.Progress), listings: listings, attestations: attestations, stopped: make(chan struct{})}
 	defer p.progress.close()
 	if pub.opts.Transport == nil {
 		// Keep-alive serves the files of one call; idle connections must
@@ -569,7 +597,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 		return res
 	}
 
-	f, err := newForm(d, p.opts.Attestations[d.Filename])
+	f, err := newForm(d, p.attestations[d.Filename])
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", d.Path, err))
 	}
