@@ -43,8 +43,12 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 		// Only trusted publishing can attest, and only with skip_existing
 		// does the upload read the index anyway (it then reuses this read,
 		// which on a WAN costs about what one small upload does).
+		tp, isTP := p.src.(trustedPublishing)
+		signing := isTP && a.Mode() != attest.Never
 		dists, onIndex := p.dists, map[string]bool{}
-		if _, tp := p.src.(trustedPublishing); tp && a.Mode() != attest.Never && p.t.SkipExisting {
+		var mintErr error
+		minted := false
+		if signing && p.t.SkipExisting {
 			up, err := newUploader(p, o)
 			if err != nil {
 				return &TargetError{Target: p.t.Name, Err: err}
@@ -54,13 +58,14 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 			// identity the index will demand) runs meanwhile: on a first
 			// release the read then costs nothing; a re-run with nothing
 			// left to upload merely does not use the token.
-			minted := make(chan struct{})
+			done := make(chan struct{})
 			go func() {
-				defer close(minted)
-				_, _ = p.src.Token(ctx) // cached; its error, if any, is met again below
+				defer close(done)
+				_, mintErr = p.src.Token(ctx)
 			}()
 			onIndex = up.OnIndex(ctx, p.dists)
-			<-minted
+			<-done
+			minted = true
 			dists = nil
 			for _, d := range p.dists {
 				if !onIndex[d.Filename] {
@@ -79,11 +84,15 @@ func attestRelease(ctx context.Context, preps []*prepared, o Options) error {
 			continue
 		}
 		var cred attest.Credential
-		if tp, ok := p.src.(trustedPublishing); ok && a.Mode() != attest.Never {
-			// Mint now: the claims of the identity the index matched say
-			// which identity it will demand of the attestations.
-			if _, err := p.src.Token(ctx); err != nil {
-				return &TargetError{Target: p.t.Name, Err: err}
+		if signing {
+			// Mint now (unless done above): the claims of the identity the
+			// index matched say which identity it will demand of the
+			// attestations.
+			if !minted {
+				_, mintErr = p.src.Token(ctx)
+			}
+			if mintErr != nil {
+				return &TargetError{Target: p.t.Name, Err: mintErr}
 			}
 			cred = attest.Credential{
 				TrustedPublishing: true,

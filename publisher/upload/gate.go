@@ -145,7 +145,7 @@ func (g *releaseGate) settle(held, onIndex bool) {
 // turn is one file's passage through its release's gate, across all its
 // attempts: once it holds the gate it keeps it until its outcome is known.
 type turn struct {
-	gate *releaseGate // nil: the file waits for nothing
+	gate *releaseGate
 	held atomic.Bool
 
 	sentOnce sync.Once
@@ -154,7 +154,7 @@ type turn struct {
 
 // wait is called before the held-back part of a body is sent.
 func (t *turn) wait(ctx context.Context, closed, stopped <-chan struct{}) error {
-	if t == nil || t.gate == nil || t.held.Load() {
+	if t.held.Load() {
 		return nil
 	}
 	held, err := t.gate.enter(ctx, closed, stopped)
@@ -165,25 +165,12 @@ func (t *turn) wait(ctx context.Context, closed, stopped <-chan struct{}) error 
 }
 
 // await waits for the gate without a connection (after errHeldTooLong).
-func (t *turn) await(ctx context.Context) error {
-	if t == nil || t.gate == nil {
-		return nil
-	}
-	return t.gate.await(ctx)
-}
+func (t *turn) await(ctx context.Context) error { return t.gate.await(ctx) }
 
 // sent is called when a body of the file was read to its end.
-func (t *turn) sent() {
-	if t == nil || t.onSent == nil {
-		return
-	}
-	t.sentOnce.Do(t.onSent)
-}
+func (t *turn) sent() { t.sentOnce.Do(t.onSent) }
 
 // settle opens the gate (the file is on the index) or passes it on.
 func (t *turn) settle(r Result) {
-	if t == nil || t.gate == nil {
-		return
-	}
 	t.gate.settle(t.held.Load(), r.Status == StatusUploaded || r.Status == StatusSkipped)
 }

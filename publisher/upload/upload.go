@@ -566,6 +566,8 @@ const (
 	reasonIdentical  = "identical file already on the index"
 	reasonTextExists = "the index says the file already exists (its hashes could not be read to compare)"
 	noteLanded       = "an earlier attempt had already stored it"
+	// reasonInterruptedHeld: interrupted while its last bytes waited at the gate.
+	reasonInterruptedHeld = "interrupted before the release's first file was stored"
 )
 
 // uploadOne runs the whole life of one file: the existing-file check, the
@@ -577,6 +579,11 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 	defer func() { res.Duration = time.Since(start) }()
 	fail := func(err error) Result {
 		res.Status, res.Err = StatusFailed, err
+		return res
+	}
+	// cutOff ends a file whose body never reached the index whole.
+	cutOff := func(why string) Result {
+		res.Status, res.Err = StatusNotAttempted, notAttempted(d, why).Err
 		return res
 	}
 
@@ -629,12 +636,10 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 				// The body was cut short before its last bytes: the index
 				// cannot store it.
 				if errors.Is(hb.err, errRunStopped) {
-					res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: *p.stop.Load()}
-					return res
+					return cutOff(*p.stop.Load())
 				}
 				if ctx.Err() != nil {
-					res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: "interrupted before the release's first file was stored"}
-					return res
+					return cutOff(reasonInterruptedHeld)
 				}
 				if errors.Is(hb.err, errHeldTooLong) {
 					// Not an attempt: the index never saw the file whole.
@@ -644,8 +649,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 					tries--
 					res.Attempts--
 					if t.await(ctx) != nil {
-						res.Status, res.Err = StatusNotAttempted, &NotAttemptedError{File: d.Path, Reason: "interrupted before the release's first file was stored"}
-						return res
+						return cutOff(reasonInterruptedHeld)
 					}
 					continue
 				}
