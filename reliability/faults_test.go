@@ -120,21 +120,6 @@ func uploadRequests(srv *pypitest.Server) []pypitest.Request {
 
 func faultMatrix() []faultCase {
 	first := func(fx *fixture) string { return fx.files[0].filename }
-	// leader is the release's first upload request: its smallest wheel.
-	leader := func(t *testing.T, fx *fixture) string {
-		t.Helper()
-		best, bestSize := "", int64(-1)
-		for _, f := range fx.files {
-			st, err := os.Stat(f.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.HasSuffix(f.filename, ".whl") && (bestSize < 0 || st.Size() < bestSize) {
-				best, bestSize = f.filename, st.Size()
-			}
-		}
-		return best
-	}
 	wantAttempts := func(t *testing.T, rep report, filename string, n int) {
 		t.Helper()
 		if got := attempts(rep)[filename]; got != n {
@@ -202,7 +187,7 @@ func faultMatrix() []faultCase {
 			inject: func(t *testing.T, e *faultEnv) {
 				e.srv.Faults().Next(1, pypitest.Fault{Drop: true})
 			},
-			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, leader(t, e.fx), 2) }},
+			check: func(t *testing.T, e *faultEnv, rep report) { wantRetries(t, rep, e.fx, 1) }},
 		{name: "connection reset mid-body", code: 0, stored: 3,
 			inject: func(t *testing.T, e *faultEnv) {
 				e.srv.Faults().Next(2, pypitest.Fault{Drop: true, DropAfter: 4096})
@@ -212,7 +197,7 @@ func faultMatrix() []faultCase {
 			inject: func(t *testing.T, e *faultEnv) {
 				e.srv.Faults().Next(1, pypitest.Fault{Drop: true, DropAfter: 1 << 40})
 			},
-			check: func(t *testing.T, e *faultEnv, rep report) { wantAttempts(t, rep, leader(t, e.fx), 2) }},
+			check: func(t *testing.T, e *faultEnv, rep report) { wantRetries(t, rep, e.fx, 1) }},
 		{name: "slow index", code: 0, stored: 3,
 			inject: func(t *testing.T, e *faultEnv) {
 				e.srv.Faults().Next(-1, pypitest.Fault{Delay: 700 * time.Millisecond})
