@@ -55,7 +55,11 @@ func interruptRun(t *testing.T, fe frontEnd, sig syscall.Signal) {
 			for len(srv.Files()) == 0 && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
-			// An upload is in flight now (the slow index holds it).
+			// The index has stored a file; its answer may still be on
+			// its way to the CLI (a loaded CI machine took over 20 ms).
+			// Give it 300 ms: every later upload is held 1.5 s by the
+			// slow index, so some are still in flight afterwards.
+			time.Sleep(300 * time.Millisecond)
 			checkProcess(t, pid)
 			signalled = time.Now()
 			if err := syscall.Kill(pid, sig); err != nil {
