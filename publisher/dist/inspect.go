@@ -423,6 +423,12 @@ func (in *inspection) wheel(br *bufio.Reader) error {
 		}
 		in.add(RuleWheelContents, "%s", msg)
 	}
+	if len(other) > 0 && member("WHEEL") == nil && member("RECORD") == nil && member("METADATA") == nil {
+		// One cause, one problem: the name and the contents disagree.
+		in.add(RuleWheelContents, "WHEEL not found at %s/WHEEL (nor RECORD or METADATA): the wheel has %s instead, so its name and its contents disagree: was the file renamed, or built under another name or version? Publish it under the name it was built with",
+			distInfo, strings.Join(other, ", "))
+		return nil
+	}
 	if member("WHEEL") == nil {
 		missing("WHEEL", "WHEEL not found at %s")
 	}

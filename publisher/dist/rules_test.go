@@ -286,6 +286,20 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// A renamed wheel has one cause: it gets one problem, not one per missing
+// .dist-info file.
+func TestRenamedWheelOneProblem(t *testing.T) {
+	_, problems := inspectBytes(t, "demo_py-0.1.0-py3-none-any.whl", okWheel(t, okMeta, func(s *wheelSpec) { s.distInfo = "demo_py-0.0.9.dist-info" }))
+	if len(problems) != 1 {
+		t.Fatalf("want one problem, got %d:\n%v", len(problems), problems)
+	}
+	for _, want := range []string{"WHEEL not found at demo_py-0.1.0.dist-info/WHEEL", "demo_py-0.0.9.dist-info/ instead", "renamed"} {
+		if !strings.Contains(problems[0].Message, want) {
+			t.Errorf("message %q does not say %q", problems[0].Message, want)
+		}
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	cases := []struct {
 		name, filename string
