@@ -129,3 +129,47 @@ func TestExistencePrefersJSONWithHTMLFallback(t *testing.T) {
 		})
 	}
 }
+
+// An index may redirect its simple pages (a mirror's /simple/ → its own
+// path) and list files relative to the page it served, or to the page's
+// <base href>: links resolve against the URL that answered, not the one
+// asked for.
+func TestRelativeLinksAfterRedirect(t *testing.T) {
+	const sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	for _, c := range []struct{ name, ctype, page, want string }{
+		{"PEP 691", "application/vnd.pypi.simple.v1+json",
+			`{"meta":{"api-version":"1.1"},"name":"demo","files":[{"filename":"demo-1.0-py3-none-any.whl","url":"../../files/demo-1.0-py3-none-any.whl","hashes":{"sha256":"` + sha + `"}}]}`,
+			"/r/files/demo-1.0-py3-none-any.whl"},
+		{"HTML", "text/html",
+			`<html><body><a href="../../files/demo-1.0-py3-none-any.whl#sha256=` + sha + `">demo-1.0-py3-none-any.whl</a></body></html>`,
+			"/r/files/demo-1.0-py3-none-any.whl"},
+		{"HTML with base", "text/html",
+			`<html><head><base href="/cdn/pkgs/"></head><body><a href="demo-1.0-py3-none-any.whl#sha256=` + sha + `">demo-1.0-py3-none-any.whl</a></body></html>`,
+			"/cdn/pkgs/demo-1.0-py3-none-any.whl"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/simple/demo/":
+					http.Redirect(w, r, "/r/+simple/demo/", http.StatusMovedPermanently)
+				case "/r/+simple/demo/":
+					w.Header().Set("Content-Type", c.ctype)
+					fmt.Fprint(w, c.page)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer hs.Close()
+			base, _ := url.Parse(hs.URL)
+			r := NewReader(base, nil, NewClient(http.DefaultTransport), "test")
+			l, err := r.Release(context.Background(), "demo", "1.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := l.Files["demo-1.0-py3-none-any.whl"]
+			if !ok || f.SHA256 != sha || f.URL != hs.URL+c.want {
+				t.Fatalf("listing %+v, want the file at %s", l.Files, hs.URL+c.want)
+			}
+		})
+	}
+}

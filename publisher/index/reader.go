@@ -108,15 +108,16 @@ func DirURL(base *url.URL, elems ...string) string {
 
 // open fetches u and returns its body, bounded: reading past limit fails
 // with an error that says so, so a Listing is parsed as it streams in and
-// never buffered whole. found is false on 404 and 410. The request carries no
+// never buffered whole, and the URL that answered (after redirects: the
+// base of the page's relative links). found is false on 404 and 410. The request carries no
 // credentials: the read client never sets any, and redirects (which Go's
 // client may follow to other hosts) have none to leak. The caller closes body.
-func (p *Reader) open(ctx context.Context, u, accept string, limit int64) (body io.ReadCloser, contentType string, found bool, err error) {
+func (p *Reader) open(ctx context.Context, u, accept string, limit int64) (body io.ReadCloser, contentType string, final *url.URL, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		cancel()
-		return nil, "", false, err
+		return nil, "", nil, false, err
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", p.userAgent)
@@ -125,12 +126,12 @@ func (p *Reader) open(ctx context.Context, u, accept string, limit int64) (body 
 	resp, err := p.client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, "", false, fmt.Errorf("reading %s: %w", u, err)
+		return nil, "", nil, false, fmt.Errorf("reading %s: %w", u, err)
 	}
-	fail := func(err error) (io.ReadCloser, string, bool, error) {
+	fail := func(err error) (io.ReadCloser, string, *url.URL, bool, error) {
 		resp.Body.Close()
 		cancel()
-		return nil, "", false, err
+		return nil, "", nil, false, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone:
@@ -143,7 +144,7 @@ func (p *Reader) open(ctx context.Context, u, accept string, limit int64) (body 
 		// Refuse a declared oversize answer before reading any of it.
 		return fail(fmt.Errorf("reading %s: answer of %d MiB is larger than %d MiB", u, resp.ContentLength>>20, limit>>20))
 	}
-	return &boundedBody{r: resp.Body, left: limit, limit: limit, cancel: cancel}, resp.Header.Get("Content-Type"), true, nil
+	return &boundedBody{r: resp.Body, left: limit, limit: limit, cancel: cancel}, resp.Header.Get("Content-Type"), resp.Request.URL, true, nil
 }
 
 // boundedBody reads at most limit bytes and fails beyond, rather than
@@ -180,7 +181,7 @@ func (b *boundedBody) Close() error {
 
 // readJSON reads Warehouse's JSON API for one release.
 func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error) {
-	body, _, found, err := p.open(ctx, u, "application/json", maxJSONBody)
+	body, _, base, found, err := p.open(ctx, u, "application/json", maxJSONBody)
 	if err != nil || !found {
 		return nil, found, err
 	}
@@ -199,7 +200,6 @@ func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error)
 		return nil, false, fmt.Errorf("reading %s: not the JSON API: %w", u, err)
 	}
 	l := &Listing{Source: u, Files: map[string]File{}}
-	base, _ := url.Parse(u)
 	for _, f := range v.URLs {
 		if f.Filename != "" {
 			l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256), URL: resolve(base, f.URL), Size: f.Size}
@@ -214,7 +214,7 @@ const simpleAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.
 // readSimple reads a project's simple page, PEP 691 JSON or PEP 503 HTML,
 // parsing it as it streams in.
 func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, error) {
-	body, ctype, found, err := p.open(ctx, u, simpleAccept, maxSimpleBody)
+	body, ctype, base, found, err := p.open(ctx, u, simpleAccept, maxSimpleBody)
 	if err != nil || !found {
 		return nil, found, err
 	}
@@ -234,7 +234,6 @@ func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, erro
 		if err := json.NewDecoder(br).Decode(&v); err != nil {
 			return nil, false, fmt.Errorf("reading %s: not a simple API page: %w", u, err)
 		}
-		base, _ := url.Parse(u)
 		for _, f := range v.Files {
 			if f.Filename != "" {
 				l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), URL: resolve(base, f.URL), Size: f.Size}
@@ -242,7 +241,6 @@ func (p *Reader) readSimple(ctx context.Context, u string) (*Listing, bool, erro
 		}
 		return l, true, nil
 	}
-	base, _ := url.Parse(u)
 	files, err := simpleHTMLFiles(br, base)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s: %w", u, err)
@@ -272,7 +270,8 @@ func startsWithBrace(br *bufio.Reader) bool {
 
 // simpleHTMLFiles lists the anchors of a PEP 503 page: the file name is the
 // anchor text (or the last segment of its URL), the sha256 comes from the
-// URL fragment "#sha256=<hex>". It fails when the page cannot be read whole.
+// URL fragment "#sha256=<hex>"; relative URLs resolve against base, or the
+// page's <base href>. It fails when the page cannot be read whole.
 func simpleHTMLFiles(r io.Reader, base *url.URL) ([]File, error) {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(1 << 20) // no token (an anchor, a text) is near that size
@@ -289,6 +288,17 @@ func simpleHTMLFiles(r io.Reader, base *url.URL) ([]File, error) {
 			return files, nil
 		case html.StartTagToken:
 			name, hasAttr := z.TagName()
+			if string(name) == "base" {
+				// <base href> rebases the page's relative links (HTML).
+				for hasAttr {
+					var k, v []byte
+					k, v, hasAttr = z.TagAttr()
+					if u, err := url.Parse(string(v)); string(k) == "href" && err == nil && base != nil {
+						base = base.ResolveReference(u)
+					}
+				}
+				continue
+			}
 			if string(name) != "a" {
 				continue
 			}
