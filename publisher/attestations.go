@@ -151,6 +151,7 @@ func newAttester(t config.Target, o Options) (*attest.Attester, error) {
 		RekorURL:    t.Attestations.RekorURL,
 		TrustedRoot: root,
 		Log:         o.Log,
+		UserAgent:   o.UserAgent,
 	})
 	if err != nil {
 		return nil, &TargetError{Target: t.Name, Err: err}

@@ -132,7 +132,7 @@ func TestReRunSignsOnlyWhatIsUploaded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
 	}
-	if st := srv.Sigstore.Stats(); st != before {
+	if st := srv.Sigstore.Stats(); st.FulcioRequests != before.FulcioRequests || st.RekorRequests != before.RekorRequests {
 		t.Errorf("Sigstore used by a run with nothing to upload: %+v then %+v", before, st)
 	}
 	if !strings.Contains(logs, "every file is already on the index; nothing to sign") {
@@ -234,4 +234,42 @@ func TestAttestationModes(t *testing.T) {
 			t.Fatalf("%v %+v\n%s", err, res.Targets[0].Report.Files[0].Attestation, logs)
 		}
 	})
+}
+
+// Every request of a run says who sends it: the CI's identity tokens, the
+// audience and the mint, Fulcio and Rekor, the index reads and the
+// uploads all carry Options.UserAgent (indexes and CI providers log it).
+func TestEveryRequestCarriesTheUserAgent(t *testing.T) {
+	const ua = "goreleaser-pypi/9.9.9-test"
+	srv := pypitest.NewServer(t)
+	tg := attestTarget(t, srv, "pypi", "always")
+	tg.SkipExisting = true // the index is read before the upload
+	var c captured
+	cfg := &config.File{Version: 1, Targets: []config.Target{tg}, CheckVersion: true}
+	_, err := publisher.Publish(context.Background(), cfg, goreleaser.FilesList(goodFiles(t)[:2]),
+		publisher.Options{Getenv: env(githubEnv(srv)), Log: plainlog.New(&c.logs), Stdout: &c.stdout, UserAgent: ua})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, c.logs.String())
+	}
+	kinds := map[string]bool{}
+	defer func() { t.Logf("requests: %v", kinds) }()
+	for _, r := range srv.Requests() {
+		kinds[r.Method+" "+r.Path] = true
+		if r.UserAgent != ua {
+			t.Errorf("%s %s: User-Agent %q, want %q", r.Method, r.Path, r.UserAgent, ua)
+		}
+	}
+	for _, want := range []string{"GET /_/oidc/audience", "POST /_/oidc/mint-token", "POST /legacy/"} {
+		if !kinds[want] {
+			t.Errorf("no %s request seen; requests: %v", want, kinds)
+		}
+	}
+	if len(kinds) < 6 {
+		t.Errorf("only %d kinds of request seen: %v", len(kinds), kinds)
+	}
+	for service, agents := range map[string]map[string]int{"the CI's token endpoint": srv.Issuer.Stats().UserAgents, "Sigstore": srv.Sigstore.Stats().UserAgents} {
+		if len(agents) != 1 || agents[ua] == 0 {
+			t.Errorf("%s saw User-Agents %v, want only %q", service, agents, ua)
+		}
+	}
 }

@@ -67,6 +67,7 @@ func credentialOptions(t config.Target, repo *url.URL, rc *pypirc.Repository, o 
 		Username:      t.Username,
 		Pypirc:        rc,
 		Getenv:        o.Getenv,
+		UserAgent:     o.UserAgent,
 	}
 }
 

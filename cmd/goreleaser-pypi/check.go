@@ -210,6 +210,7 @@ func checkCredentials(a *app, cfg *config.File) error {
 			Getenv:        a.getenv,
 			Log:           a.log,
 			SkipMask:      true,
+			UserAgent:     userAgent(),
 		})
 		if err != nil {
 			return fmt.Errorf("target %q: %w", t.Name, err)

@@ -30,6 +30,7 @@
 package attest
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -73,6 +74,8 @@ type Options struct {
 	// are never followed.
 	HTTPClient *http.Client
 	Log        log.Interface // nil means no logging
+	// UserAgent is sent with every request; "" means "goreleaser-pypi".
+	UserAgent string
 }
 
 // Attester attests the files of upload targets. It is safe for concurrent
@@ -124,7 +127,7 @@ func New(opts Options) (*Attester, error) {
 	}
 	client := newHTTPClient(opts.HTTPClient)
 	newReq := func(service string) *requester {
-		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: retry.Sleep}
+		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: retry.Sleep, userAgent: cmp.Or(opts.UserAgent, "goreleaser-pypi")}
 	}
 	a.fulcio = &fulcio{url: fulcioURL, req: newReq("Fulcio")}
 	a.rekor = &rekor{url: rekorURL, req: newReq("Rekor")}

@@ -34,6 +34,8 @@ type requester struct {
 	retry   retry.Policy
 	timeout time.Duration
 	sleep   func(context.Context, time.Duration) error
+	// userAgent is set on requests that do not set their own.
+	userAgent string
 }
 
 // do sends the request build makes (once per attempt) until it gets an
@@ -81,6 +83,9 @@ func (r *requester) once(ctx context.Context, build func(ctx context.Context) (*
 	req, err := build(ctx)
 	if err != nil {
 		return nil, &permanentError{err.Error()}
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", r.userAgent)
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {

@@ -68,6 +68,8 @@ type requester struct {
 	timeout time.Duration
 	policy  retry.Policy // Attempts counts the first one
 	sleep   func(context.Context, time.Duration) error
+	// userAgent is set on requests that do not set their own.
+	userAgent string
 }
 
 // canRetry reports whether attempt (1-based) may be followed by another.
@@ -81,6 +83,9 @@ func (r *requester) do(ctx context.Context, build func(context.Context) (*http.R
 	req, err := build(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if req.Header.Get("User-Agent") == "" && r.userAgent != "" {
+		req.Header.Set("User-Agent", r.userAgent)
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {

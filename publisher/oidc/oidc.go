@@ -152,6 +152,9 @@ type Options struct {
 	// RetryWait is the first backoff; it doubles per retry (with jitter, at
 	// most 8 s). 0 means DefaultRetryWait.
 	RetryWait time.Duration
+	// UserAgent is sent with every request (audience, mint, the CI's
+	// identity token); "" means "goreleaser-pypi".
+	UserAgent string
 }
 
 // config is Options with defaults applied.
@@ -226,8 +229,9 @@ func (o Options) config() (*config, error) {
 	}
 	web, md := newClients(o.HTTPClient)
 	policy := retry.Policy{Attempts: retries + 1, Delay: wait, MaxDelay: maxRetryWait}
-	c.web = &requester{client: web, timeout: timeout, policy: policy, sleep: retry.Sleep}
-	c.md = &requester{client: md, timeout: timeout, policy: policy, sleep: retry.Sleep}
+	ua := cmp.Or(o.UserAgent, "goreleaser-pypi")
+	c.web = &requester{client: web, timeout: timeout, policy: policy, sleep: retry.Sleep, userAgent: ua}
+	c.md = &requester{client: md, timeout: timeout, policy: policy, sleep: retry.Sleep, userAgent: ua}
 	return c, nil
 }
 

@@ -222,6 +222,8 @@ type Request struct {
 	// absent), so tests can check a credential never went where it
 	// should not. It is never logged.
 	Authorization string
+	// UserAgent is the User-Agent header as received.
+	UserAgent string
 	// Status is the status code answered; 0 when no response was sent
 	// (the connection was dropped, or the request is still in flight).
 	Status int
@@ -287,7 +289,7 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 		start := time.Now()
 		entry := &requestEntry{req: Request{
 			Time: start, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Host: r.Host,
-			Authorization: r.Header.Get("Authorization"),
+			Authorization: r.Header.Get("Authorization"), UserAgent: r.Header.Get("User-Agent"),
 		}}
 		s.core.logMu.Lock()
 		s.core.requests = append(s.core.requests, entry)

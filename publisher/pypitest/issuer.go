@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
@@ -62,6 +63,8 @@ type IssuerStats struct {
 	InjectedFailures int
 	// TokensIssued counts JWTs handed out, over HTTP or by IDToken.
 	TokensIssued int
+	// UserAgents counts the token requests by User-Agent header.
+	UserAgents map[string]int
 	// ConfigRequests and JWKSRequests count discovery fetches (the index's
 	// key cache makes these rare).
 	ConfigRequests int
@@ -255,7 +258,9 @@ func (i *Issuer) FailNext(n, status int) {
 func (i *Issuer) Stats() IssuerStats {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return i.stats
+	st := i.stats
+	st.UserAgents = maps.Clone(i.stats.UserAgents)
+	return st
 }
 
 // claimSet renders c as the JSON claims of a token for audience.
@@ -414,6 +419,10 @@ func (i *Issuer) close() error { return i.srv.Close() }
 func (i *Issuer) handleToken(w http.ResponseWriter, r *http.Request) {
 	i.mu.Lock()
 	i.stats.TokenRequests++
+	if i.stats.UserAgents == nil {
+		i.stats.UserAgents = map[string]int{}
+	}
+	i.stats.UserAgents[r.UserAgent()]++
 	if i.failNext > 0 {
 		i.failNext--
 		i.stats.InjectedFailures++

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -77,6 +78,8 @@ type SigstoreStats struct {
 	RekorRequests      int // every POST to log/entries
 	EntriesLogged      int
 	InjectedFailures   int // answered by FailFulcioNext / FailRekorNext
+	// UserAgents counts the Fulcio and Rekor requests by User-Agent header.
+	UserAgents map[string]int
 }
 
 type faultCounter struct{ n, status int }
@@ -164,7 +167,17 @@ func (s *Sigstore) FailRekorNext(n, status int) {
 func (s *Sigstore) Stats() SigstoreStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.UserAgents = maps.Clone(s.stats.UserAgents)
+	return st
+}
+
+// countUserAgent counts r's User-Agent (s.mu held).
+func (s *Sigstore) countUserAgent(r *http.Request) {
+	if s.stats.UserAgents == nil {
+		s.stats.UserAgents = map[string]int{}
+	}
+	s.stats.UserAgents[r.UserAgent()]++
 }
 
 // fault consumes one injected failure, if any (s.mu held).

@@ -42,6 +42,7 @@ const (
 func (s *Sigstore) handleSigningCert(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.FulcioRequests++
+	s.countUserAgent(r)
 	status := s.fault(&s.failF)
 	s.mu.Unlock()
 	if status != 0 {

@@ -113,6 +113,7 @@ type dsseSignature struct {
 func (s *Sigstore) handleCreateEntry(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.RekorRequests++
+	s.countUserAgent(r)
 	status := s.fault(&s.failR)
 	s.mu.Unlock()
 	if status != 0 {
