@@ -708,6 +708,11 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 			if what := index.Advice(ans.code, ans.status); what != "" {
 				err = fmt.Errorf("%w — %s", err, what)
 			}
+			if credentialsRefused(ans) {
+				// The same credentials would be refused for every file:
+				// sending the others would only repeat the refusal.
+				return fail(&runStopper{err: err, reason: "the index refused the credentials (see the first error)"})
+			}
 			return fail(err)
 		}
 
@@ -810,6 +815,20 @@ func alreadyExists(a *answer) bool {
 		return strings.Contains(t, "overwrite artifact")
 	}
 	return false
+}
+
+// credentialsRefused recognises an answer that refuses the credentials
+// themselves, whatever the file: 401, or Warehouse's identity check (the
+// first it makes, PROTOCOL §1) refusing an unknown token or a password. A
+// refusal for one project ("isn't allowed to upload to project") is not one.
+func credentialsRefused(a *answer) bool {
+	if a.code == http.StatusUnauthorized {
+		return true
+	}
+	t := strings.ToLower(a.text())
+	return a.code == http.StatusForbidden &&
+		(strings.Contains(t, "invalid or non-existent authentication information") ||
+			strings.Contains(t, "username/password authentication is no longer supported"))
 }
 
 // errStalled cancels an attempt that stopped making progress.

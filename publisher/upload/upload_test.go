@@ -637,6 +637,49 @@ func TestCredentialFailureStopsTheRun(t *testing.T) {
 	}
 }
 
+// Credentials the index refuses as such (not for one project) stop the
+// run: the other files are not sent only to be refused the same way.
+func TestRefusedCredentialsStopTheRun(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		code   int
+		reason string
+		stops  bool
+	}{
+		{"unknown token", http.StatusForbidden, "Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information.", true},
+		{"password", http.StatusForbidden, "Username/Password authentication is no longer supported. Migrate to API Tokens or Trusted Publishers instead. See https://pypi.org/help/#apitoken and https://pypi.org/help/#trusted-publishers", true},
+		{"401", http.StatusUnauthorized, "Unauthorized", true},
+		{"one project", http.StatusForbidden, "The given token isn't allowed to upload to project 'demo'. See https://pypi.org/help/#project-name for more information.", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			idx := newFakeIndex(t)
+			idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+				_, _ = io.Copy(io.Discard, r.Body) // Warehouse reads the form first
+				writeReason(w, c.code, c.reason)
+				return true
+			}
+			p, _ := newPublisher(t, idx, func(o *Options) { o.Concurrency = 1 })
+			rep, err := p.Upload(context.Background(), release(t, "demo", "1.0", 3))
+			if err == nil || summarize(rep).Failed != 4 {
+				t.Fatalf("err %v, %+v", err, summarize(rep))
+			}
+			if !strings.Contains(rep[0].ErrorText(), c.reason) && !strings.Contains(err.Error(), c.reason) {
+				t.Errorf("the index's words are lost: %v", err)
+			}
+			want := int64(4)
+			if c.stops {
+				want = 1
+				if !strings.Contains(err.Error(), "3 more file(s) not attempted") {
+					t.Errorf("error: %v", err)
+				}
+			}
+			if got := idx.posts.Load(); got != want {
+				t.Errorf("%d uploads sent, want %d", got, want)
+			}
+		})
+	}
+}
+
 func TestFailFast(t *testing.T) {
 	idx := newFakeIndex(t)
 	// Like Warehouse, the index reads the whole form before it answers.
