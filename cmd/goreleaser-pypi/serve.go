@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -192,7 +193,10 @@ func runServe(cmd *cobra.Command, a *app, f serveFlags) error {
 		if i == 0 {
 			opts = append(opts, claimOpts...)
 		} else {
-			opts = append(opts, pypitest.WithIssuer(indexes[0].srv.Issuer))
+			// One identity, one Sigstore: the client signs once, with the
+			// first index's fake Sigstore, and every index verifies that.
+			opts = append(opts, pypitest.WithIssuer(indexes[0].srv.Issuer),
+				pypitest.WithAttestationTrustedRoot(indexes[0].srv.Sigstore.TrustedRoot))
 		}
 		if f.storage != "" {
 			dir := f.storage
@@ -213,7 +217,26 @@ func runServe(cmd *cobra.Command, a *app, f serveFlags) error {
 		a.log.WithField("index", kind.name).WithField("repository_url", srv.RepositoryURL).Info("local index started")
 	}
 
-	printServeBanner(a.stdout, f, indexes, token, generated)
+	// The fake Sigstore's trusted root, as a file for
+	// GORELEASER_PYPI_TRUSTED_ROOT: in the storage directory when there is
+	// one, else in a temporary directory removed on exit.
+	rootDir := f.storage
+	if rootDir == "" {
+		dir, err := os.MkdirTemp("", "local-sigstore-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		rootDir = dir
+	} else if err := os.MkdirAll(rootDir, 0o755); err != nil {
+		return err
+	}
+	trustedRoot := filepath.Join(rootDir, "sigstore-trusted-root.json")
+	if err := os.WriteFile(trustedRoot, indexes[0].srv.Sigstore.TrustedRoot, 0o644); err != nil {
+		return fmt.Errorf("writing the local Sigstore's trusted root: %w", err)
+	}
+
+	printServeBanner(a.stdout, f, indexes, token, generated, trustedRoot)
 
 	<-cmd.Context().Done()
 	for _, ix := range indexes {
@@ -255,7 +278,7 @@ func serveKinds(f serveFlags) ([]serveIndexKind, error) {
 // printServeBanner prints the indexes' URLs and ONE coherent environment
 // for the chosen credential mode: pasting all of its lines can never leave
 // an API token to win over trusted publishing, or the reverse.
-func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token string, generated bool) {
+func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token string, generated bool, trustedRoot string) {
 	first := indexes[0].srv
 	single := len(indexes) == 1
 	if single {
@@ -275,7 +298,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 	var lines []string
 	if f.credentials == serveToken {
 		fmt.Fprintf(out, "Credentials: an API token (username __token__). Paste all of these lines:\n")
-		lines = append(lines, "unset "+strings.Join(serveIdentityVariables, " "))
+		lines = append(lines, "unset "+strings.Join(append(slices.Clone(serveIdentityVariables), serveSigstoreVariables...), " "))
 		if generated {
 			lines = append(lines, "export "+oidc.DefaultTokenEnv+"="+token)
 		} else {
@@ -289,6 +312,12 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 		for _, kv := range first.Issuer.GitHubEnv() {
 			lines = append(lines, "export "+kv)
 		}
+		// PEP 740 attestations from the local fake Sigstore, not the
+		// public one: nothing leaves the machine.
+		lines = append(lines,
+			"export "+envFulcioURL+"="+first.Sigstore.FulcioURL,
+			"export "+envRekorURL+"="+first.Sigstore.RekorURL,
+			"export "+envTrustedRoot+"="+trustedRoot)
 	}
 	if single {
 		lines = append(lines, "export PYPI_REPOSITORY_URL="+first.RepositoryURL)
@@ -325,6 +354,10 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 	}
 	fmt.Fprintf(out, "\nA full rehearsal of a GoReleaser release: %s\n", rehearsalDoc)
 }
+
+// serveSigstoreVariables point attestations at the local fake Sigstore;
+// the API token mode (no attestations) unsets them.
+var serveSigstoreVariables = []string{envFulcioURL, envRekorURL, envTrustedRoot}
 
 // serveIdentityVariables are the variables that make goreleaser-pypi use a
 // GitHub Actions identity; the API token mode unsets them.

@@ -264,6 +264,11 @@ func TestServeCredentialModes(t *testing.T) {
 	if strings.Contains(strings.Join(tp.lines, "\n"), "pypi-") {
 		t.Fatalf("trusted publishing printed an API token:\n%s", strings.Join(tp.lines, "\n"))
 	}
+	for _, k := range serveSigstoreVariables {
+		if tp.env[k] == "" {
+			t.Errorf("trusted publishing does not export %s (attestations would go to the public Sigstore): %v", k, tp.env)
+		}
+	}
 	if tp.claims != "repository pypitest/demo, workflow release.yml, ref refs/tags/v0.1.0, environment (none), event push" {
 		t.Fatalf("identity line %q", tp.claims)
 	}
@@ -272,7 +277,7 @@ func TestServeCredentialModes(t *testing.T) {
 	if !strings.HasPrefix(tok.env["PYPI_API_TOKEN"], "pypi-") || tok.env["PYPI_REPOSITORY_URL"] != tok.repositoryURL || len(tok.env) != 2 {
 		t.Fatalf("token exports %v", tok.env)
 	}
-	for _, k := range []string{"GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
+	for _, k := range append([]string{"GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}, serveSigstoreVariables...) {
 		if !slices.Contains(tok.unset, k) {
 			t.Errorf("token mode does not unset %s: %v", k, tok.unset)
 		}
@@ -290,12 +295,25 @@ func TestServeTrustedPublishing(t *testing.T) {
 		"--trusted-publisher", "repository=octo-org/demo,workflow=release.yml,project=tinyutil,pending=true")
 	shell := map[string]string{"PYPI_API_TOKEN": "pypi-stale-token-from-the-shell"}
 	wheel := filepath.Join("..", "..", "testdata", "good", "tinyutil-0.1.0-py3-none-any.whl")
-	code, stdout, stderr := s.uploadCLI(t, shell, wheel)
+	code, stdout, stderr := s.uploadCLI(t, shell, "--json", wheel)
 	if code != 0 {
 		t.Fatalf("upload: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stderr, "trusted publishing") {
 		t.Fatalf("the upload did not use trusted publishing:\n%s", stderr)
+	}
+	// Attested offline, by the fake Sigstore serve exported.
+	var rep struct {
+		Files []struct {
+			Filename    string
+			Attestation *struct{ Status, Reason string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Files) != 1 {
+		t.Fatalf("report %v:\n%s", err, stdout)
+	}
+	if a := rep.Files[0].Attestation; a == nil || a.Status != "attested" {
+		t.Errorf("%s: attestation %+v\n%s", rep.Files[0].Filename, a, stderr)
 	}
 	if got := filesOn(t, s.repositoryURL, "tinyutil"); !slices.Equal(got, []string{"tinyutil-0.1.0-py3-none-any.whl"}) {
 		t.Fatalf("files on the index: %v", got)
@@ -326,9 +344,13 @@ func TestServeTwoIndexesOneIssuer(t *testing.T) {
 		filepath.Join("..", "..", "testdata", "good", "tinyutil-0.1.0-py3-none-any.whl"),
 		filepath.Join("..", "..", "testdata", "good", "tinyutil-0.1.0.tar.gz"),
 	}
-	code, stdout, stderr := s.uploadCLI(t, nil, append([]string{"--config", settings}, files...)...)
+	code, stdout, stderr := s.uploadCLI(t, nil, append([]string{"--config", settings, "--json"}, files...)...)
 	if code != 0 {
 		t.Fatalf("upload to both: exit %d\n%s\n%s\nsettings:\n%s", code, stdout, stderr, strings.Join(s.settings, "\n"))
+	}
+	// Signed once with the first index's fake Sigstore, which both trust.
+	if n := strings.Count(strings.Join(strings.Fields(stdout), ""), `"status":"attested"`); n != 4 {
+		t.Errorf("%d files attested, want 2 per index:\n%s", n, stdout)
 	}
 	want := []string{"tinyutil-0.1.0-py3-none-any.whl", "tinyutil-0.1.0.tar.gz"}
 	for name, u := range s.indexes {

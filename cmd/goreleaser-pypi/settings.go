@@ -27,10 +27,13 @@ type settingFlag struct {
 	kind string // "string", "bool", "int", "duration"
 	// value turns the flag's text into the setting's value (nil: as is).
 	value func(string) string
+	// env names an environment variable standing for the flag when the
+	// flag is not given ("" means none).
+	env string
 }
 
 var settingFlags = []settingFlag{
-	{key: "repository_url", name: "repository-url", kind: "string", usage: "upload endpoint (env PYPI_REPOSITORY_URL; default " + config.DefaultRepositoryURL + "); https, plain http only to loopback"},
+	{key: "repository_url", name: "repository-url", kind: "string", env: "PYPI_REPOSITORY_URL", usage: "upload endpoint (env PYPI_REPOSITORY_URL; default " + config.DefaultRepositoryURL + "); https, plain http only to loopback"},
 	{key: "check_url", name: "check-url", kind: "string", usage: "simple index used to find files already uploaded, e.g. https://pypi.org/simple/"},
 	{key: "skip_existing", name: "skip-existing", kind: "bool", usage: "skip files already on the index with the same sha256 (a different file under the same name still fails)"},
 	{key: "concurrency", name: "concurrency", kind: "int", usage: "files uploaded at once", def: func(t config.Target) string { return strconv.Itoa(t.Concurrency) }},
@@ -47,11 +50,20 @@ var settingFlags = []settingFlag{
 		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
 	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: none; PyPI's limit is per project, the index decides)"},
 	{key: "attestations.mode", name: "attestations", kind: "string", usage: "PEP 740 attestations: auto (with trusted publishing from GitHub, GitLab or Google), always (or fail before any upload), never", def: func(t config.Target) string { return t.Attestations.Mode }},
-	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", usage: "Sigstore certificate authority for attestations", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
-	{key: "attestations.rekor_url", name: "rekor-url", kind: "string", usage: "Sigstore transparency log (Rekor v1 API) for attestations", def: func(t config.Target) string { return t.Attestations.RekorURL }},
-	{key: "attestations.trusted_root", name: "trusted-root", kind: "string", usage: "Sigstore trusted_root.json that verifies attestations (default: the public-good root, built in)"},
+	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", env: envFulcioURL, usage: "Sigstore certificate authority for attestations (env " + envFulcioURL + ")", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
+	{key: "attestations.rekor_url", name: "rekor-url", kind: "string", env: envRekorURL, usage: "Sigstore transparency log (Rekor v1 API) for attestations (env " + envRekorURL + ")", def: func(t config.Target) string { return t.Attestations.RekorURL }},
+	{key: "attestations.trusted_root", name: "trusted-root", kind: "string", env: envTrustedRoot, usage: "Sigstore trusted_root.json that verifies attestations (env " + envTrustedRoot + "; default: the public-good root, built in)"},
 	{key: "timeout", name: "timeout", kind: "duration", usage: "how long to wait for the index's answer once a file is sent, before retrying", def: func(t config.Target) string { return t.Timeout.String() }},
 }
+
+// The variables pointing every target at another Sigstore, as
+// PYPI_REPOSITORY_URL points it at another index: what a rehearsal with a
+// local fake Sigstore (serve) exports.
+const (
+	envFulcioURL   = "GORELEASER_PYPI_FULCIO_URL"
+	envRekorURL    = "GORELEASER_PYPI_REKOR_URL"
+	envTrustedRoot = "GORELEASER_PYPI_TRUSTED_ROOT"
+)
 
 // allowClassifierUsage is the help of --allow-classifier, on every command.
 const allowClassifierUsage = "accept a trove classifier newer than this build's list without a warning (repeatable; settings: allow_classifiers)"
@@ -81,9 +93,9 @@ func bindSettingFlags(fl *pflag.FlagSet) {
 	}
 }
 
-// settingOverrides are the setting flags the user passed, plus
-// PYPI_REPOSITORY_URL standing for --repository-url when that flag is not
-// given, as overrides for every target.
+// settingOverrides are the setting flags the user passed, plus the
+// variables standing for flags not given (PYPI_REPOSITORY_URL for
+// --repository-url...), as overrides for every target.
 func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
 	var out []config.Override
 	for _, f := range settingFlags {
@@ -97,9 +109,12 @@ func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
 		}
 		out = append(out, config.Override{Key: f.key, Values: []string{v}, Source: "--" + f.name})
 	}
-	if !fl.Changed("repository-url") {
-		if env := strings.TrimSpace(a.getenv("PYPI_REPOSITORY_URL")); env != "" {
-			out = append(out, config.Override{Key: "repository_url", Values: []string{env}, Source: "PYPI_REPOSITORY_URL"})
+	for _, f := range settingFlags {
+		if f.env == "" || fl.Changed(f.name) {
+			continue
+		}
+		if env := strings.TrimSpace(a.getenv(f.env)); env != "" {
+			out = append(out, config.Override{Key: f.key, Values: []string{env}, Source: f.env})
 		}
 	}
 	return out
