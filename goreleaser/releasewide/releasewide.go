@@ -237,7 +237,7 @@ func selection(d *goreleaser.Dist, cfg *config.File) (*goreleaser.List, error) {
 	}
 	var errs []string
 	if len(pub.IDs) == 0 {
-		errs = append(errs, fmt.Sprintf("the custom publisher %q in .goreleaser.yaml has no ids:, so GoReleaser hands it every artifact of the release (Go archives, checksums...), not only the Python files; select the Python builds: ids: [%s]",
+		errs = append(errs, fmt.Sprintf("GoReleaser passed a non-Python artifact to goreleaser-pypi: the custom publisher %q in .goreleaser.yaml has no ids:, so GoReleaser hands it every artifact of the release (Go archives, checksums...), not only the Python files; select the Python builds: ids: [%s]",
 			pub.Name, strings.Join(pyIDs, ", ")))
 	}
 	for _, id := range pub.IDs {

@@ -197,7 +197,7 @@ func TestSelectionMistakes(t *testing.T) {
 		want      []string
 	}{
 		{ids: "", file: "archive", want: []string{"GoReleaser passed a non-Python artifact to goreleaser-pypi: tinyutil_0.1.0_linux_amd64.tar.gz", "ids: [python-wheel, python-sdist]", "has no ids:"}},
-		{ids: "", file: "wheel", want: []string{"nothing was published", "has no ids:", "ids: [python-wheel, python-sdist]"}},
+		{ids: "", file: "wheel", want: []string{"nothing was published", "GoReleaser passed a non-Python artifact to goreleaser-pypi", "has no ids:", "ids: [python-wheel, python-sdist]"}},
 		{ids: "python-whl, python-sdist", file: "sdist", want: []string{`"python-whl", which is no build of this release`, `did you mean "python-wheel"?`, `Python build "python-wheel" is not in the custom publisher's ids`}},
 		{ids: "python-sdist, tinyutil", file: "sdist", want: []string{`lists "tinyutil", which is not a Python build`}},
 	} {
