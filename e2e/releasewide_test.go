@@ -232,6 +232,12 @@ func TestVersionCheckInThePublishPhase(t *testing.T) {
 			if err == nil || !strings.Contains(out, "does not match the release tag v0.1.0") || !strings.Contains(out, "check_version: false") {
 				t.Fatalf("err %v\n%s", err, out)
 			}
+			// GoReleaser shows the failed publisher's output: the outcome
+			// and the fix first, the publishing process's log after it.
+			outcome, logged := strings.Index(out, "the whole release's outcome"), strings.Index(out, "publishing the whole Python release")
+			if outcome < 0 || logged < 0 || outcome > logged || strings.Index(out, "does not match the release tag") > outcome {
+				t.Errorf("the failure output does not lead with the outcome:\n%s", out)
+			}
 			if n := srv.Stats().UploadAttempts; n != 0 {
 				t.Errorf("%d uploads reached the index", n)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,14 +154,14 @@ func runUpload(cmd *cobra.Command, a *app, f *uploadFlags, args []string) error 
 		}
 		return usageError("%v", err)
 	}
-	if f.configFile != "" {
-		logEnvRepositoryURL(a, fl)
-		if len(cfg.Enabled()) == 0 {
-			return usageError("%s: every target is disabled; enable one, or name it with --target", f.configFile)
-		}
+	if f.configFile != "" && len(cfg.Enabled()) == 0 {
+		return usageError("%s: every target is disabled; enable one, or name it with --target", f.configFile)
 	}
 	if run != nil {
-		return runReleaseWide(cmd.Context(), a, f, cfg, run, files[0])
+		return runReleaseWide(cmd.Context(), a, f, fl, cfg, run, files[0])
+	}
+	if f.configFile != "" {
+		logEnvRepositoryURL(a, fl)
 	}
 	res, err := publisher.Publish(cmd.Context(), cfg, goreleaser.FilesList(files), f.publishOptions(a))
 	if f.json {
@@ -203,8 +204,20 @@ func customPublisherRun(files []string) *goreleaser.Dist {
 // runReleaseWide publishes the whole Python release of a GoReleaser run
 // once, whichever of its publisher processes gets there first, and says
 // what became of this process's file.
-func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.File, d *goreleaser.Dist, file string) error {
-	opts := f.publishOptions(a)
+//
+// GoReleaser shows a publisher's output only when it fails (or with
+// --verbose), and then it should lead with what to fix: the run's log is
+// held back and printed after the outcome on failure, before it on success.
+func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, fl *pflag.FlagSet, cfg *config.File, d *goreleaser.Dist, file string) error {
+	var held bytes.Buffer
+	ra := *a
+	ra.log = newLogger(&held, a.getenv)
+	ra.log.Level = a.log.Level
+	flush := func() { _, _ = a.stderr.Write(held.Bytes()) }
+	if f.configFile != "" {
+		logEnvRepositoryURL(&ra, fl)
+	}
+	opts := f.publishOptions(&ra)
 	// GoReleaser captures this process's output: the runner never reads a
 	// workflow command from it, and no one watches a progress line.
 	opts.SkipMask, opts.Progress = true, nil
@@ -215,9 +228,11 @@ func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.Fil
 		Publish: opts,
 	})
 	if err != nil {
+		flush()
 		return err
 	}
 	if out.OK {
+		flush()
 		a.log.WithField("report", out.ReportPath).Info(out.Message)
 		return nil
 	}
@@ -226,6 +241,10 @@ func runReleaseWide(ctx context.Context, a *app, f *uploadFlags, cfg *config.Fil
 		a.log.Error(line)
 	}
 	a.log.WithField("report", out.ReportPath).Info("the whole release's outcome")
+	if held.Len() > 0 {
+		a.log.Info("what happened:")
+		flush()
+	}
 	return silentFailure
 }
 
