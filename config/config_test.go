@@ -433,10 +433,10 @@ func TestErrorsAreStructured(t *testing.T) {
 }
 
 func TestLoopbackHTTPAllowed(t *testing.T) {
-	for _, u := range []string{"http://127.0.0.1:8080/legacy/", "http://localhost:1234/legacy/", "http://[::1]:9/legacy/", "http://127.1.2.3/legacy/"} {
+	for u, name := range map[string]string{"http://127.0.0.1:8080/legacy/": "127.0.0.1", "http://localhost:1234/legacy/": "localhost", "http://[::1]:9/legacy/": "ipv6-1", "http://127.1.2.3/legacy/": "127.1.2.3"} {
 		f := mustParse(t, "targets:\n  - repository_url: "+u+"\n    check_url: "+strings.Replace(u, "legacy", "simple", 1)+"\n", nil)
-		if f.Targets[0].Name == "" {
-			t.Fatalf("%s: no derived name", u)
+		if f.Targets[0].Name != name {
+			t.Errorf("%s: derived name %q, want %q", u, f.Targets[0].Name, name)
 		}
 	}
 	f := mustParse(t, "targets:\n  - repository_url: http://127.0.0.1:8080/legacy/\n  - repository_url: https://test.pypi.org/legacy/\n", nil)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -238,17 +239,21 @@ func defaultName(repositoryURL string) string {
 	case "test.pypi.org", "upload.test.pypi.org":
 		return "testpypi"
 	default:
-		// IPv6 hosts ("::1") become "--1": still a usable --target value.
+		// An IPv6 host ("::1") becomes "ipv6-1", a usable --target value.
+		prefix := ""
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			prefix = "ipv6-"
+		}
 		name := strings.Map(func(r rune) rune {
 			if r < 128 && (r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
 				return r
 			}
 			return '-'
 		}, host)
-		if name = strings.TrimLeft(name, "._-"); name == "" {
+		if name = strings.Trim(name, "._-"); name == "" {
 			return "index"
 		}
-		return name
+		return prefix + name
 	}
 }
 

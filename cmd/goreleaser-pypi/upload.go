@@ -69,8 +69,9 @@ verification failed), 2 for usage errors.
 publisher/report): schema_version, ok, target, repository_url, index_url,
 dry_run, credentials, summary{uploaded,skipped,failed,would_upload},
 files[]{file,filename,name,version,type,status,not_attempted,reason,size,
-sha256,blake2_256,duration_seconds,attempts,error,url},
-releases[]{name,version,url}, problems[]{file,rule,message}, error,
+sha256,blake2_256,duration_seconds,attempts,error,url,
+attestation{status,reason,rekor_log_index}}, releases[]{name,version,url},
+problems[]{file,rule,message,severity}, error,
 duration_seconds. With --config, the publish command's shape:
 {"targets":[{"target":NAME,"report":REPORT}],"not_attempted":[NAME]}.
 
