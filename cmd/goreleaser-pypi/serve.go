@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/log"
 	"github.com/spf13/cobra"
@@ -305,6 +306,35 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 			// The user's own secret: refer to it, do not echo it.
 			lines = append(lines, "export "+oidc.DefaultTokenEnv+"=\"$"+serveTokenEnv+"\"")
 		}
+	} else if len(f.publishers) == 0 && len(f.gitlab) > 0 {
+		// Only GitLab publishers: the environment of a GitLab CI job
+		// declaring id_tokens, one per index's audience and one for
+		// Sigstore (attestations). GitLab's tokens are fixed for the job,
+		// so these live an hour, for the rehearsal.
+		fmt.Fprintf(out, "Credentials: trusted publishing, as in a GitLab CI job declaring id_tokens (each token can mint once).\n")
+		fmt.Fprintf(out, "Paste all of these lines (an API token would win over trusted publishing, so it is unset):\n")
+		lines = append(lines, "unset "+strings.Join(append([]string{oidc.DefaultTokenEnv}, serveIdentityVariables...), " "), "export GITLAB_CI=true")
+		claims := first.Issuer.Claims()
+		claims.Expiry = time.Now().Add(time.Hour)
+		auds := []string{"sigstore"}
+		for _, ix := range indexes {
+			auds = append(auds, ix.kind.audience)
+		}
+		for _, aud := range auds {
+			tok, err := first.Issuer.IDTokenWithClaims(aud, claims)
+			if err != nil {
+				tok = "(" + err.Error() + ")"
+			}
+			name := pypitest.GitLabTokenEnv(aud)
+			if aud == "sigstore" {
+				name = "SIGSTORE_ID_TOKEN"
+			}
+			lines = append(lines, "export "+name+"="+tok)
+		}
+		lines = append(lines,
+			"export "+envFulcioURL+"="+first.Sigstore.FulcioURL,
+			"export "+envRekorURL+"="+first.Sigstore.RekorURL,
+			"export "+envTrustedRoot+"="+trustedRoot)
 	} else {
 		fmt.Fprintf(out, "Credentials: trusted publishing, as in a GitHub Actions job with \"permissions: id-token: write\".\n")
 		fmt.Fprintf(out, "Paste all of these lines (an API token would win over trusted publishing, so it is unset):\n")
@@ -335,7 +365,11 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 		fmt.Fprintf(out, "(For trusted publishing instead, run serve with --credentials %s.)\n\n", serveTrustedPublishing)
 	} else {
 		fmt.Fprintf(out, "The job's identity: %s\n", first.Issuer.Claims().Describe())
-		fmt.Fprintf(out, "(--claim NAME=VALUE changes it; --credentials %s prints an API token's environment instead.)\n\n", serveToken)
+		if len(f.publishers) == 0 && len(f.gitlab) > 0 {
+			fmt.Fprintf(out, "(--credentials %s prints an API token's environment instead.)\n\n", serveToken)
+		} else {
+			fmt.Fprintf(out, "(--claim NAME=VALUE changes it; --credentials %s prints an API token's environment instead.)\n\n", serveToken)
+		}
 	}
 
 	if !single {

@@ -320,6 +320,31 @@ func TestServeTrustedPublishing(t *testing.T) {
 	}
 }
 
+// TestServeGitLabOnly rehearses a GitLab CI job: with only GitLab
+// publishers, serve prints a GitLab job's id_tokens (no GitHub variables),
+// and the real CLI publishes and attests with them.
+func TestServeGitLabOnly(t *testing.T) {
+	s := startServe(t, map[string]string{}, "--port", "0",
+		"--gitlab-publisher", "project_path=grp/demo,workflow=.gitlab-ci.yml,project=tinyutil,pending=true")
+	if s.env["GITLAB_CI"] != "true" || s.env["PYPI_ID_TOKEN"] == "" || s.env["SIGSTORE_ID_TOKEN"] == "" {
+		t.Fatalf("GitLab exports %v:\n%s", s.env, strings.Join(s.lines, "\n"))
+	}
+	for _, k := range []string{"GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "PYPI_API_TOKEN"} {
+		if _, ok := s.env[k]; ok || !slices.Contains(s.unset, k) {
+			t.Errorf("%s must be unset, not exported: %v, unset %v", k, s.env, s.unset)
+		}
+	}
+	shell := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:1/stale", "GITHUB_ACTIONS": "true"}
+	wheel := filepath.Join("..", "..", "testdata", "good", "tinyutil-0.1.0-py3-none-any.whl")
+	code, stdout, stderr := s.uploadCLI(t, shell, "--json", wheel)
+	if code != 0 {
+		t.Fatalf("upload: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(strings.Join(strings.Fields(stdout), ""), `"status":"attested"`); n != 1 {
+		t.Errorf("not attested:\n%s\n%s", stdout, stderr)
+	}
+}
+
 // TestServeTwoIndexesOneIssuer is a TestPyPI + PyPI rehearsal: one serve,
 // two indexes trusting one identity issuer, and one `goreleaser-pypi
 // upload --config` with two targets, publishing to both by trusted
