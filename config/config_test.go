@@ -107,6 +107,21 @@ func TestPartialRetryKeepsDefaults(t *testing.T) {
 	}
 }
 
+// attestations: MODE is the shorthand issue 15 specifies beside the
+// mapping form; it sets the mode and keeps the other defaults.
+func TestAttestationsShorthand(t *testing.T) {
+	f := mustParse(t, "targets:\n  - name: a\n    attestations: always\n  - name: b\n    attestations: NEVER\n  - name: c\n    attestations: {mode: never, rekor_url: https://rekor.example/}\n", nil)
+	for i, want := range []Attestations{
+		{Mode: AttestationsAlways, FulcioURL: DefaultFulcioURL, RekorURL: DefaultRekorURL},
+		{Mode: AttestationsNever, FulcioURL: DefaultFulcioURL, RekorURL: DefaultRekorURL},
+		{Mode: AttestationsNever, FulcioURL: DefaultFulcioURL, RekorURL: "https://rekor.example/"},
+	} {
+		if got := f.Targets[i].Attestations; got != want {
+			t.Errorf("target %d: attestations = %+v, want %+v", i, got, want)
+		}
+	}
+}
+
 func TestAnchorsAndMergeKeys(t *testing.T) {
 	f := mustParse(t, `
 x-common: &common
@@ -224,6 +239,21 @@ func TestErrors(t *testing.T) {
 			name: "all problems at once",
 			yaml: "targets:\n  - name: pypi\n    concurency: 2\n    tokn_env: X\n",
 			want: []string{`:3:5: target "pypi": unknown key "concurency": did you mean "concurrency"?`, `:4:5: target "pypi": unknown key "tokn_env": did you mean "token_env"?`},
+		},
+		{
+			name: "attestations shorthand with an unknown mode",
+			yaml: "targets:\n  - name: a\n    attestations: sometimes\n",
+			want: []string{`.goreleaser-pypi.yaml:3:19: target "a": attestations.mode: "sometimes" is not one of auto, always, never`},
+		},
+		{
+			name: "attestations as a list",
+			yaml: "targets:\n  - name: a\n    attestations: [always]\n",
+			want: []string{`.goreleaser-pypi.yaml:3:19: target "a": attestations: expected a single value (short for {mode: value}) or a mapping (key: value), found a list`},
+		},
+		{
+			name: "typo in the attestations mapping",
+			yaml: "targets:\n  - name: a\n    attestations:\n      mdoe: always\n",
+			want: []string{`.goreleaser-pypi.yaml:4:7: target "a": unknown key "mdoe" in attestations: did you mean "mode"?`},
 		},
 		{
 			name: "a key set twice",
