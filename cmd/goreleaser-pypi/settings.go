@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
 
 // settingFlag is a flag that overrides one key of the settings file for
@@ -45,12 +47,29 @@ var settingFlags = []settingFlag{
 	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
 		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
 		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
-	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: none; PyPI's limit is per project, the index decides)"},
+	{key: "max_file_size", name: "max-file-size", kind: "string", usage: maxFileSizeUsage},
 	{key: "attestations.mode", name: "attestations", kind: "string", usage: "PEP 740 attestations: auto (with trusted publishing from GitHub, GitLab or Google), always (or fail before any upload), never", def: func(t config.Target) string { return t.Attestations.Mode }},
 	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", usage: "Sigstore certificate authority for attestations", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
 	{key: "attestations.rekor_url", name: "rekor-url", kind: "string", usage: "Sigstore transparency log (Rekor v1 API) for attestations", def: func(t config.Target) string { return t.Attestations.RekorURL }},
 	{key: "attestations.trusted_root", name: "trusted-root", kind: "string", usage: "Sigstore trusted_root.json that verifies attestations (default: the public-good root, built in)"},
 	{key: "timeout", name: "timeout", kind: "duration", usage: "how long to wait for the index's answer once a file is sent, before retrying", def: func(t config.Target) string { return t.Timeout.String() }},
+}
+
+// maxFileSizeUsage is the help of --max-file-size, on every command that
+// verifies files. There is no default limit: PyPI's is per project.
+var maxFileSizeUsage = "refuse a file larger than this, e.g. 1GiB if that is the limit your project was granted " +
+	"(default: none, as with 0: the index decides; PyPI's default per-file limit is " +
+	bytesize.Format(dist.DefaultMaxFileSize) + ", raised per project on request)"
+
+// parseMaxFileSize reads --max-file-size for the commands that take no
+// settings file (check, wheel), with the parser upload's max_file_size
+// setting uses; like it, 0 passes through to dist, where it means no limit.
+func parseMaxFileSize(s string) (int64, error) {
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return 0, usageError("--max-file-size: %v", err)
+	}
+	return n, nil
 }
 
 // allowClassifierUsage is the help of --allow-classifier, on every command.
