@@ -527,9 +527,24 @@ func TestApply(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	f = mustParse(t, "targets:\n  - name: x\n", nil)
-	err = f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retries"})
-	if err == nil || !strings.HasPrefix(err.Error(), `flag --retries: target "x": retry.attempts: must be between 1`) {
+	err = f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retry-attempts"})
+	if err == nil || !strings.HasPrefix(err.Error(), `flag --retry-attempts: target "x": retry.attempts: must be between 1 (no retries) and 20, got 0`) {
 		t.Fatalf("got %v", err)
+	}
+	// A flag counting from another origin is answered in its own units:
+	// --retries 20 is 21 attempts, and says "got 20", not "got 21".
+	for n, want := range map[string]string{
+		"20": `flag --retries: target "x": must be between 0 (no retries) and 19, got 20`,
+		"-1": `flag --retries: target "x": must be between 0 (no retries) and 19, got -1`,
+	} {
+		f = mustParse(t, "targets:\n  - name: x\n", nil)
+		if err := f.Apply(Override{Key: "retry.attempts", Values: []string{n}, Source: "--retries", Offset: 1}); err == nil || err.Error() != want {
+			t.Errorf("--retries %s: got %v\nwant %s", n, err, want)
+		}
+	}
+	f = mustParse(t, "targets:\n  - name: x\n", nil)
+	if err := f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retries", Offset: 1}); err != nil || f.Targets[0].Retry.Attempts != 1 {
+		t.Fatalf("--retries 0: %v, attempts %d", err, f.Targets[0].Retry.Attempts)
 	}
 	// A size is read by the one size parser: "100x" is not 100 bytes.
 	f = mustParse(t, "targets:\n  - name: x\n", nil)

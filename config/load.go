@@ -61,6 +61,7 @@ func Parse(data []byte, path string, getenv func(string) string) (*File, error) 
 type position struct {
 	line, col int
 	flag      string
+	offset    int // the flag's Override.Offset: its value is the setting's minus offset
 }
 
 // decoder walks the YAML node tree into the Go structs itself, rather than

@@ -23,12 +23,13 @@ type settingFlag struct {
 	short string // its one-letter form, if any
 	usage string
 	// def renders the flag's default for --help from config.DefaultTarget
-	// (the one home of defaults); "" shows none.
+	// (the one home of defaults), in the setting's units; "" shows none.
 	def func(config.Target) string
 	// bool flags take no value; int flags are checked by pflag.
 	kind string // "string", "bool", "int", "duration"
-	// value turns the flag's text into the setting's value (nil: as is).
-	value func(string) string
+	// offset is what the setting's value adds to an int flag's: --retries
+	// counts retries, retry.attempts counts tries (config.Override.Offset).
+	offset int
 }
 
 var settingFlags = []settingFlag{
@@ -45,8 +46,7 @@ var settingFlags = []settingFlag{
 	{key: "repository", name: "repository", kind: "string", usage: "repository of ~/.pypirc (as twine --repository): its URL, user name and password"},
 	{key: "fail_fast", name: "fail-fast", kind: "bool", usage: "start no upload after the first failure"},
 	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
-		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
-		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
+		def: func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts) }, offset: 1},
 	{key: "max_file_size", name: "max-file-size", kind: "string", usage: maxFileSizeUsage},
 	{key: "attestations.mode", name: "attestations", kind: "string", usage: "PEP 740 attestations: auto (with trusted publishing from GitHub, GitLab or Google), always (or fail before any upload), never", def: func(t config.Target) string { return t.Attestations.Mode }},
 	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", usage: "Sigstore certificate authority for attestations", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
@@ -90,7 +90,7 @@ func bindSettingFlags(fl *pflag.FlagSet) {
 			fl.BoolP(f.name, f.short, false, f.usage)
 		case "int":
 			n, _ := strconv.Atoi(def)
-			fl.IntP(f.name, f.short, n, f.usage)
+			fl.IntP(f.name, f.short, n-f.offset, f.usage)
 		case "duration":
 			d, _ := time.ParseDuration(def)
 			fl.DurationP(f.name, f.short, d, f.usage)
@@ -110,11 +110,7 @@ func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
 		if flag == nil || !flag.Changed {
 			continue
 		}
-		v := flag.Value.String()
-		if f.value != nil {
-			v = f.value(v)
-		}
-		out = append(out, config.Override{Key: f.key, Values: []string{v}, Source: "--" + f.name})
+		out = append(out, config.Override{Key: f.key, Values: []string{flag.Value.String()}, Source: "--" + f.name, Offset: f.offset})
 	}
 	if !fl.Changed("repository-url") {
 		if env := strings.TrimSpace(a.getenv("PYPI_REPOSITORY_URL")); env != "" {
