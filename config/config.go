@@ -167,7 +167,7 @@ type Target struct {
 	// then counts as failed and is retried. Default 10m.
 	Timeout time.Duration `yaml:"timeout"`
 	// Attestations are the PEP 740 publish attestations sent with each
-	// file (attestations: {mode: auto}).
+	// file (attestations: auto, short for attestations: {mode: auto}).
 	Attestations Attestations `yaml:"attestations"`
 	// Disable skips the target (e.g. disable: ${SKIP_TESTPYPI:-false}).
 	Disable bool `yaml:"disable"`
@@ -210,7 +210,9 @@ type Attestations struct {
 	// Mode is auto (attest when uploading with a trusted-publishing token
 	// from GitHub, GitLab or Google; never fail a release over it), always
 	// (attest or fail before any upload) or never (no Sigstore traffic).
-	Mode string `yaml:"mode"`
+	// It is the shorthand field: "attestations: always" means
+	// "attestations: {mode: always}", as issue 15 specifies both forms.
+	Mode string `yaml:"mode" shorthand:"true"`
 	// FulcioURL and RekorURL are the Sigstore instance (Rekor v1 API).
 	FulcioURL string `yaml:"fulcio_url"`
 	RekorURL  string `yaml:"rekor_url"`

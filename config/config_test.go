@@ -107,6 +107,21 @@ func TestPartialRetryKeepsDefaults(t *testing.T) {
 	}
 }
 
+// attestations: MODE is the shorthand issue 15 specifies beside the
+// mapping form; it sets the mode and keeps the other defaults.
+func TestAttestationsShorthand(t *testing.T) {
+	f := mustParse(t, "targets:\n  - name: a\n    attestations: always\n  - name: b\n    attestations: NEVER\n  - name: c\n    attestations: {mode: never, rekor_url: https://rekor.example/}\n", nil)
+	for i, want := range []Attestations{
+		{Mode: AttestationsAlways, FulcioURL: DefaultFulcioURL, RekorURL: DefaultRekorURL},
+		{Mode: AttestationsNever, FulcioURL: DefaultFulcioURL, RekorURL: DefaultRekorURL},
+		{Mode: AttestationsNever, FulcioURL: DefaultFulcioURL, RekorURL: "https://rekor.example/"},
+	} {
+		if got := f.Targets[i].Attestations; got != want {
+			t.Errorf("target %d: attestations = %+v, want %+v", i, got, want)
+		}
+	}
+}
+
 func TestAnchorsAndMergeKeys(t *testing.T) {
 	f := mustParse(t, `
 x-common: &common
@@ -224,6 +239,21 @@ func TestErrors(t *testing.T) {
 			name: "all problems at once",
 			yaml: "targets:\n  - name: pypi\n    concurency: 2\n    tokn_env: X\n",
 			want: []string{`:3:5: target "pypi": unknown key "concurency": did you mean "concurrency"?`, `:4:5: target "pypi": unknown key "tokn_env": did you mean "token_env"?`},
+		},
+		{
+			name: "attestations shorthand with an unknown mode",
+			yaml: "targets:\n  - name: a\n    attestations: sometimes\n",
+			want: []string{`.goreleaser-pypi.yaml:3:19: target "a": attestations.mode: "sometimes" is not one of auto, always, never`},
+		},
+		{
+			name: "attestations as a list",
+			yaml: "targets:\n  - name: a\n    attestations: [always]\n",
+			want: []string{`.goreleaser-pypi.yaml:3:19: target "a": attestations: expected a single value (short for {mode: value}) or a mapping (key: value), found a list`},
+		},
+		{
+			name: "typo in the attestations mapping",
+			yaml: "targets:\n  - name: a\n    attestations:\n      mdoe: always\n",
+			want: []string{`.goreleaser-pypi.yaml:4:7: target "a": unknown key "mdoe" in attestations: did you mean "mode"?`},
 		},
 		{
 			name: "a key set twice",
@@ -497,9 +527,24 @@ func TestApply(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	f = mustParse(t, "targets:\n  - name: x\n", nil)
-	err = f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retries"})
-	if err == nil || !strings.HasPrefix(err.Error(), `flag --retries: target "x": retry.attempts: must be between 1`) {
+	err = f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retry-attempts"})
+	if err == nil || !strings.HasPrefix(err.Error(), `flag --retry-attempts: target "x": retry.attempts: must be between 1 (no retries) and 20, got 0`) {
 		t.Fatalf("got %v", err)
+	}
+	// A flag counting from another origin is answered in its own units:
+	// --retries 20 is 21 attempts, and says "got 20", not "got 21".
+	for n, want := range map[string]string{
+		"20": `flag --retries: target "x": must be between 0 (no retries) and 19, got 20`,
+		"-1": `flag --retries: target "x": must be between 0 (no retries) and 19, got -1`,
+	} {
+		f = mustParse(t, "targets:\n  - name: x\n", nil)
+		if err := f.Apply(Override{Key: "retry.attempts", Values: []string{n}, Source: "--retries", Offset: 1}); err == nil || err.Error() != want {
+			t.Errorf("--retries %s: got %v\nwant %s", n, err, want)
+		}
+	}
+	f = mustParse(t, "targets:\n  - name: x\n", nil)
+	if err := f.Apply(Override{Key: "retry.attempts", Values: []string{"0"}, Source: "--retries", Offset: 1}); err != nil || f.Targets[0].Retry.Attempts != 1 {
+		t.Fatalf("--retries 0: %v, attempts %d", err, f.Targets[0].Retry.Attempts)
 	}
 	// A size is read by the one size parser: "100x" is not 100 bytes.
 	f = mustParse(t, "targets:\n  - name: x\n", nil)

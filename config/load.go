@@ -61,6 +61,7 @@ func Parse(data []byte, path string, getenv func(string) string) (*File, error) 
 type position struct {
 	line, col int
 	flag      string
+	offset    int // the flag's Override.Offset: its value is the setting's minus offset
 }
 
 // decoder walks the YAML node tree into the Go structs itself, rather than
@@ -113,6 +114,17 @@ func yamlFields(t reflect.Type) (keys []string, index map[string]int) {
 	return keys, index
 }
 
+// shorthandField is the field of struct type t that a plain scalar sets
+// when one is written where t's mapping belongs (tag shorthand:"true").
+func shorthandField(t reflect.Type) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if sf := t.Field(i); sf.Tag.Get("shorthand") == "true" {
+			return sf, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
 // decodeMapping decodes a mapping node into the struct v. prefix is the
 // dotted path of v ("retry."), scope names the mapping for errors.
 func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, prefix, scope string) {
@@ -124,6 +136,9 @@ func (d *decoder) decodeMapping(n *yaml.Node, v reflect.Value, prefix, scope str
 		where := strings.TrimSuffix(prefix, ".")
 		if where == "" {
 			d.fail(n, "", "expected a mapping of settings (key: value), found %s; the file starts with targets:", kindName(n))
+		} else if sf, ok := shorthandField(v.Type()); ok {
+			key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+			d.fail(n, where, "expected a single value (short for {%s: value}) or a mapping (key: value), found %s", key, kindName(n))
 		} else {
 			d.fail(n, where, "expected a mapping (key: value), found %s", kindName(n))
 		}
@@ -182,6 +197,14 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, field string) {
 	case v.Kind() == reflect.Map:
 		d.decodeStringMap(n, v, field)
 	case v.Kind() == reflect.Struct && v.Type() != durationType:
+		if sf, ok := shorthandField(v.Type()); ok && n.Kind == yaml.ScalarNode {
+			// "attestations: always" is "attestations: {mode: always}": decode
+			// the scalar as that field, so its validation and position are
+			// the mapping form's.
+			key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+			d.decodeValue(n, v.FieldByIndex(sf.Index), field+"."+key)
+			return
+		}
 		d.decodeMapping(n, v, field+".", field)
 	case v.Kind() == reflect.Slice:
 		d.decodeList(n, v, field)

@@ -22,6 +22,10 @@ type Override struct {
 	// Source names where the value came from in errors: "--retries",
 	// "PYPI_REPOSITORY_URL". Empty means "--" + the key with dashes.
 	Source string
+	// Offset is added to a whole-number value: a flag may count from
+	// another origin than its key, as --retries N is retry.attempts N+1.
+	// Errors about the value then speak in the flag's units.
+	Offset int
 }
 
 // source is what errors name.
@@ -61,7 +65,10 @@ func (f *File) Apply(overrides ...Override) error {
 				panic(fmt.Sprintf("config: override of unknown key %q", o.Key)) // a programming error in the front end
 			}
 			d.decodeValue(overrideNode(o, v), v, o.Key)
-			t.at[o.Key] = position{flag: o.source()}
+			if o.Offset != 0 && v.CanInt() && len(d.errs) == 0 {
+				v.SetInt(v.Int() + int64(o.Offset))
+			}
+			t.at[o.Key] = position{flag: o.source(), offset: o.Offset}
 			if rename {
 				t.Name = t.derivedName()
 				label = fmt.Sprintf("target %q", t.Name)

@@ -27,6 +27,9 @@ func (t *Target) validate(label string) Errors {
 		if t.file == "" && at.flag == "" {
 			e.File = ""
 		}
+		if at.offset != 0 {
+			e.Field = "" // the key counts in other units than the flag named
+		}
 		errs = append(errs, e)
 	}
 
@@ -102,7 +105,10 @@ func (t *Target) validate(label string) Errors {
 	}
 	r := t.Retry
 	if r.Attempts < 1 || r.Attempts > MaxRetryAttempts {
-		fail("retry.attempts", "must be between 1 (no retries) and %d, got %d", MaxRetryAttempts, r.Attempts)
+		// In the units of what set it: attempts for the key, retries for
+		// --retries (offset 1), so "--retries 0" reads as allowed.
+		off := t.at["retry.attempts"].offset
+		fail("retry.attempts", "must be between %d (no retries) and %d, got %d", 1-off, MaxRetryAttempts-off, r.Attempts-off)
 	}
 	if r.Delay < 0 || r.Delay > MaxRetryDelay {
 		fail("retry.delay", "must be between 0s and %s, got %s", MaxRetryDelay, r.Delay)

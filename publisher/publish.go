@@ -292,7 +292,7 @@ func verify(plans []*plan, cfg *config.File, o Options, res *report.Release) err
 			o.Log.WithField("file", p.File).Error(p.Message)
 		}
 		o.Log.Error(verr.Error())
-		GitHubOutputs(o, &report.Target{Problems: problems, Err: verr, DryRun: o.DryRun})
+		GitHubOutputs(o, report.ReleaseFailure(verr, problems, o.DryRun))
 		return Reported(verr)
 	}
 	var total int64

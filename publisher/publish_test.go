@@ -225,6 +225,31 @@ func TestRunVerifiesEverythingBeforeUploadingAnything(t *testing.T) {
 	}
 }
 
+// TestVerificationFailureStepSummary: a release stopped by verification
+// names no index in its step summary and never says "Published to".
+func TestVerificationFailureStepSummary(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	bad, err := filepath.Glob(filepath.Join("..", "testdata", "bad", "*.whl"))
+	if err != nil || len(bad) == 0 {
+		t.Fatalf("no bad wheels: %v", err)
+	}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	var c captured
+	if _, err := run(context.Background(), job(srv, append(goodFiles(t), bad[0]), map[string]string{
+		"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
+	}, &c)); err == nil {
+		t.Fatal("a bad wheel was accepted")
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(md), "### 🐍 PyPI: nothing was published\n\n❌ verification failed: ") || strings.Contains(string(md), "Published to") ||
+		!strings.Contains(string(md), "| `"+bad[0]+"` |") {
+		t.Errorf("step summary:\n%s", md)
+	}
+}
+
 func TestRunSkipExistingAndChangedContent(t *testing.T) {
 	srv := pypitest.NewServer(t, pypitest.WithToken(token))
 	dir := t.TempDir()

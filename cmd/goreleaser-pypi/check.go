@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
-	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/ghactions"
@@ -100,9 +99,9 @@ func newCheckCmd(a *app) *cobra.Command {
 			args = files
 			opts := dist.Options{AllowClassifiers: allow, Strict: strict}
 			if maxFileSize != "" {
-				n, err := bytesize.Parse(maxFileSize)
-				if err != nil || n <= 0 {
-					return usageError("--max-file-size: invalid size %q (e.g. 100MiB, 200MB, 1GiB)", maxFileSize)
+				n, err := parseMaxFileSize(maxFileSize)
+				if err != nil {
+					return err
 				}
 				opts.MaxFileSize = n
 			}
@@ -130,7 +129,7 @@ func newCheckCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable report on stdout")
-	cmd.Flags().StringVar(&maxFileSize, "max-file-size", "", "per-file size limit (default 100MiB, PyPI's; e.g. 200MiB for a project with a raised limit)")
+	cmd.Flags().StringVar(&maxFileSize, "max-file-size", "", maxFileSizeUsage)
 	cmd.Flags().StringArrayVar(&allow, "allow-classifier", nil, allowClassifierUsage)
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat every warning as a problem (exit 1), e.g. an unknown classifier")
 	cmd.Flags().StringVar(&configFile, "config", "", "validate this settings file (with no FILE: only the settings)")

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/caarlos0/log"
 	"github.com/spf13/cobra"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/oidc"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypitest"
 )
@@ -131,9 +133,9 @@ func runServe(cmd *cobra.Command, a *app, f serveFlags) error {
 	if f.credentials != serveTrustedPublishing && f.credentials != serveToken {
 		return usageError("--credentials %q: want %s or %s", f.credentials, serveTrustedPublishing, serveToken)
 	}
-	maxSize, err := parseByteSize(f.maxFileSize)
+	maxSize, err := serveMaxFileSize(f.maxFileSize)
 	if err != nil {
-		return usageError("--max-file-size %q: %v", f.maxFileSize, err)
+		return usageError("--max-file-size: %v", err)
 	}
 	token, generated := a.getenv(serveTokenEnv), false
 	if token == "" {
@@ -406,24 +408,17 @@ func newServeToken() string {
 	return "pypi-" + hex.EncodeToString(b)
 }
 
-// parseByteSize reads "100MiB", "1GiB", "512KiB", "100MB" or a number of
-// bytes.
-func parseByteSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	mult := int64(1)
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
+// serveMaxFileSize reads serve's --max-file-size with bytesize.Parse, the
+// parser of every other size, so "100k" means here what it means to
+// upload. Unlike a client's limit, 0 cannot mean "none": the index would
+// refuse every file.
+func serveMaxFileSize(s string) (int64, error) {
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return 0, err
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("not a positive size (e.g. 100MiB, 1GiB, 1048576)")
+	if n <= 0 {
+		return 0, errors.New("must be more than 0 (the index would refuse every file), e.g. 100MiB, PyPI's default")
 	}
-	return n * mult, nil
+	return n, nil
 }

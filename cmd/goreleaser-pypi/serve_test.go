@@ -464,14 +464,16 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	}
 }
 
-func TestParseByteSize(t *testing.T) {
-	for in, want := range map[string]int64{"100MiB": 100 << 20, "1GiB": 1 << 30, "512 KiB": 512 << 10, "100MB": 100e6, "1048576": 1 << 20, "10B": 10} {
-		if got, err := parseByteSize(in); err != nil || got != want {
+// TestServeMaxFileSize: serve reads sizes as every other command does
+// (it once had its own parser, where "100k" and "1.5GiB" were errors).
+func TestServeMaxFileSize(t *testing.T) {
+	for in, want := range map[string]int64{"100MiB": 100 << 20, "1GiB": 1 << 30, "512 KiB": 512 << 10, "100MB": 100e6, "1048576": 1 << 20, "10B": 10, "100k": 100e3, "1.5GiB": 3 << 29} {
+		if got, err := serveMaxFileSize(in); err != nil || got != want {
 			t.Errorf("%q: %d %v, want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "-1MiB", "MiB", "1.5GiB", "9999999999GiB"} {
-		if _, err := parseByteSize(in); err == nil {
+	for _, in := range []string{"", "0", "-1MiB", "MiB", "100x", "9999999999GiB"} {
+		if _, err := serveMaxFileSize(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
 
 // settingFlag is a flag that overrides one key of the settings file for
@@ -21,12 +23,13 @@ type settingFlag struct {
 	short string // its one-letter form, if any
 	usage string
 	// def renders the flag's default for --help from config.DefaultTarget
-	// (the one home of defaults); "" shows none.
+	// (the one home of defaults), in the setting's units; "" shows none.
 	def func(config.Target) string
 	// bool flags take no value; int flags are checked by pflag.
 	kind string // "string", "bool", "int", "duration"
-	// value turns the flag's text into the setting's value (nil: as is).
-	value func(string) string
+	// offset is what the setting's value adds to an int flag's: --retries
+	// counts retries, retry.attempts counts tries (config.Override.Offset).
+	offset int
 	// env names an environment variable standing for the flag when the
 	// flag is not given ("" means none).
 	env string
@@ -46,9 +49,8 @@ var settingFlags = []settingFlag{
 	{key: "repository", name: "repository", kind: "string", usage: "repository of ~/.pypirc (as twine --repository): its URL, user name and password"},
 	{key: "fail_fast", name: "fail-fast", kind: "bool", usage: "start no upload after the first failure"},
 	{key: "retry.attempts", name: "retries", kind: "int", usage: "retries per file after a transient failure (connection error, timeout, 5xx, 429)",
-		def:   func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts - 1) },
-		value: func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + 1) }},
-	{key: "max_file_size", name: "max-file-size", kind: "string", usage: "per-file size limit checked before uploading, e.g. 200MiB (default: none; PyPI's limit is per project, the index decides)"},
+		def: func(t config.Target) string { return strconv.Itoa(t.Retry.Attempts) }, offset: 1},
+	{key: "max_file_size", name: "max-file-size", kind: "string", usage: maxFileSizeUsage},
 	{key: "attestations.mode", name: "attestations", kind: "string", usage: "PEP 740 attestations: auto (with trusted publishing from GitHub, GitLab or Google), always (or fail before any upload), never", def: func(t config.Target) string { return t.Attestations.Mode }},
 	{key: "attestations.fulcio_url", name: "fulcio-url", kind: "string", env: envFulcioURL, usage: "Sigstore certificate authority for attestations (env " + envFulcioURL + ")", def: func(t config.Target) string { return t.Attestations.FulcioURL }},
 	{key: "attestations.rekor_url", name: "rekor-url", kind: "string", env: envRekorURL, usage: "Sigstore transparency log (Rekor v1 API) for attestations (env " + envRekorURL + ")", def: func(t config.Target) string { return t.Attestations.RekorURL }},
@@ -64,6 +66,23 @@ const (
 	envRekorURL    = "GORELEASER_PYPI_REKOR_URL"
 	envTrustedRoot = "GORELEASER_PYPI_TRUSTED_ROOT"
 )
+
+// maxFileSizeUsage is the help of --max-file-size, on every command that
+// verifies files. There is no default limit: PyPI's is per project.
+var maxFileSizeUsage = "refuse a file larger than this, e.g. 1GiB if that is the limit your project was granted " +
+	"(default: none, as with 0: the index decides; PyPI's default per-file limit is " +
+	bytesize.Format(dist.DefaultMaxFileSize) + ", raised per project on request)"
+
+// parseMaxFileSize reads --max-file-size for the commands that take no
+// settings file (check, wheel), with the parser upload's max_file_size
+// setting uses; like it, 0 passes through to dist, where it means no limit.
+func parseMaxFileSize(s string) (int64, error) {
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return 0, usageError("--max-file-size: %v", err)
+	}
+	return n, nil
+}
 
 // allowClassifierUsage is the help of --allow-classifier, on every command.
 const allowClassifierUsage = "accept a trove classifier newer than this build's list without a warning (repeatable; settings: allow_classifiers)"
@@ -83,7 +102,7 @@ func bindSettingFlags(fl *pflag.FlagSet) {
 			fl.BoolP(f.name, f.short, false, f.usage)
 		case "int":
 			n, _ := strconv.Atoi(def)
-			fl.IntP(f.name, f.short, n, f.usage)
+			fl.IntP(f.name, f.short, n-f.offset, f.usage)
 		case "duration":
 			d, _ := time.ParseDuration(def)
 			fl.DurationP(f.name, f.short, d, f.usage)
@@ -103,11 +122,7 @@ func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
 		if flag == nil || !flag.Changed {
 			continue
 		}
-		v := flag.Value.String()
-		if f.value != nil {
-			v = f.value(v)
-		}
-		out = append(out, config.Override{Key: f.key, Values: []string{v}, Source: "--" + f.name})
+		out = append(out, config.Override{Key: f.key, Values: []string{flag.Value.String()}, Source: "--" + f.name, Offset: f.offset})
 	}
 	for _, f := range settingFlags {
 		if f.env == "" || fl.Changed(f.name) {

@@ -162,6 +162,9 @@ func TestUploadCommandUsage(t *testing.T) {
 		{[]string{"upload", "--concurrency", "0", "x.whl"}, "--concurrency"},
 		{[]string{"upload", "--trusted-publishing", "sometimes", "x.whl"}, "--trusted-publishing"},
 		{[]string{"upload", "--max-file-size", "lots", "x.whl"}, "--max-file-size"},
+		// In the flag's units (retries), though the setting counts attempts.
+		{[]string{"upload", "--retries", "20", "x.whl"}, "--retries must be between 0 (no retries) and 19, got 20"},
+		{[]string{"upload", "--retries", "-1", "x.whl"}, "--retries must be between 0 (no retries) and 19, got -1"},
 		{[]string{"upload", "--nope", "x.whl"}, "unknown flag"},
 		{[]string{"upload", "nothing/matches/*.whl"}, "no wheel (.whl) or sdist (.tar.gz) matches"},
 	} {

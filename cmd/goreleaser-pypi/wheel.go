@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/binwheel"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 )
@@ -103,9 +102,9 @@ func newWheelCmd(a *app) *cobra.Command {
 			}
 			opts := dist.Options{AllowClassifiers: allow}
 			if maxFileSize != "" {
-				n, err := bytesize.Parse(maxFileSize)
-				if err != nil || n <= 0 {
-					return usageError("--max-file-size: invalid size %q (e.g. 100MiB, 200MB, 1GiB)", maxFileSize)
+				n, err := parseMaxFileSize(maxFileSize)
+				if err != nil {
+					return err
 				}
 				opts.MaxFileSize = n
 			}
@@ -181,6 +180,6 @@ func newWheelCmd(a *app) *cobra.Command {
 	f.StringVar(&platformTag, "platform-tag", "", "use this platform tag for every FILE instead of deriving it (required for cgo binaries), e.g. manylinux_2_28_x86_64")
 	f.StringVar(&binaryName, "binary-name", "", "command name the binaries install as (default: each file's name without .exe)")
 	f.StringArrayVar(&allow, "allow-classifier", nil, "accept a trove classifier newer than this build's list (repeatable)")
-	f.StringVar(&maxFileSize, "max-file-size", "", "per-file size limit the wheels are checked against (default 100MiB, PyPI's)")
+	f.StringVar(&maxFileSize, "max-file-size", "", maxFileSizeUsage)
 	return cmd
 }

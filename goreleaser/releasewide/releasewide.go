@@ -178,7 +178,7 @@ func lead(ctx context.Context, o Options, l *ledger, reportPath string) {
 	if err != nil {
 		l.Error = "nothing was published: " + err.Error()
 		o.Publish.Log.Error(l.Error)
-		publisher.GitHubOutputs(o.Publish, &report.Target{Name: "release", Err: errors.New(l.Error)})
+		publisher.GitHubOutputs(o.Publish, report.ReleaseFailure(errors.New(l.Error), nil, o.Publish.DryRun))
 		for _, a := range list.Python() {
 			l.Files[a.Resolved] = fileOutcome{Filename: a.Name, Message: l.Error}
 		}

@@ -223,6 +223,35 @@ func TestSelectionMistakes(t *testing.T) {
 	}
 }
 
+// TestSelectionMistakeStepSummary: a release stopped by an ids typo has a
+// step summary headed "nothing was published", never "Published to" with
+// no target (it once read "### 🐍 release: Published to ").
+func TestSelectionMistakeStepSummary(t *testing.T) {
+	srv := pypitest.NewServer(t, pypitest.WithToken(token))
+	dist, files := fakeRun(t, "python-whl, python-sdist", "0.1.0")
+	d, err := goreleaser.FindDist(files[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	vars := map[string]string{"PYPI_API_TOKEN": token, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary}
+	var logs bytes.Buffer
+	out, err := Run(context.Background(), Options{Dist: d, Config: settings(srv), File: files[1], Poll: 5 * time.Millisecond, Publish: publisher.Options{
+		Getenv: func(k string) string { return vars[k] }, Log: plainlog.New(&logs), Stdout: &logs,
+	}})
+	if err != nil || out.OK {
+		t.Fatalf("%+v %v\n%s", out, err, logs.String())
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(md), "### 🐍 PyPI: nothing was published\n\n❌ nothing was published: ") || strings.Contains(string(md), "Published to") ||
+		!strings.Contains(string(md), `"python-whl", which is no build of this release`) {
+		t.Errorf("step summary (dist %s):\n%s", dist, md)
+	}
+}
+
 // TestVersionMustMatchTheTag: files of 0.1.0 in a release tagged v0.2.0.
 func TestVersionMustMatchTheTag(t *testing.T) {
 	srv := pypitest.NewServer(t, pypitest.WithToken(token))

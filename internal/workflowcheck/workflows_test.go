@@ -110,21 +110,8 @@ func documentWorkflows(t *testing.T) (out []workflowFile, problems []string) {
 // are workflows (a top-level jobs: key). A block with jobs: but no on: is
 // a problem: actionlint cannot check a workflow without its trigger.
 func extractWorkflows(source, markdown string) (out []workflowFile, problems []string) {
-	lines := strings.Split(markdown, "\n")
-	for i := 0; i < len(lines); i++ {
-		m := fence.FindStringSubmatch(lines[i])
-		if m == nil {
-			continue
-		}
-		start, indent, ticks, lang := i, m[1], m[2], m[3]
-		var block []string
-		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != ticks; i++ {
-			block = append(block, strings.TrimPrefix(lines[i], indent))
-		}
-		if lang != "yaml" && lang != "yml" {
-			continue
-		}
-		text := strings.Join(block, "\n") + "\n"
+	for _, yb := range yamlBlocks(markdown) {
+		start, text := yb.start, yb.text
 		var top map[string]any
 		if yaml.Unmarshal([]byte(text), &top) != nil {
 			continue // not a mapping: a fragment, not a workflow
@@ -267,6 +254,61 @@ func TestWorkflowRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// yamlBlock is a ```yaml block of a Markdown document, without the
+// indentation of the list item it may sit in; start is its fence's line.
+type yamlBlock struct {
+	start int
+	text  string
+}
+
+func yamlBlocks(markdown string) (out []yamlBlock) {
+	lines := strings.Split(markdown, "\n")
+	for i := 0; i < len(lines); i++ {
+		m := fence.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		start, indent, ticks, lang := i, m[1], m[2], m[3]
+		var block []string
+		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != ticks; i++ {
+			block = append(block, strings.TrimPrefix(lines[i], indent))
+		}
+		if lang == "yaml" || lang == "yml" {
+			out = append(out, yamlBlock{start: start, text: strings.Join(block, "\n") + "\n"})
+		}
+	}
+	return out
+}
+
+// TestDocsQuoteTheREADMEPublisher: docs/trusted-publishing.md shows the
+// custom publisher block of README.md verbatim (issue 12 keeps that block
+// working unchanged); a copy without --config once drifted there.
+func TestDocsQuoteTheREADMEPublisher(t *testing.T) {
+	read := func(path string) string {
+		data, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	var readme string
+	for _, b := range yamlBlocks(read("README.md")) {
+		if strings.Contains(b.text, "publishers:") {
+			readme = b.text
+			break
+		}
+	}
+	if readme == "" {
+		t.Fatal("README.md has no ```yaml block with publishers:: the extraction is broken")
+	}
+	for _, b := range yamlBlocks(read("docs/trusted-publishing.md")) {
+		if b.text == readme {
+			return
+		}
+	}
+	t.Fatalf("docs/trusted-publishing.md does not quote README.md's custom publisher block verbatim in a ```yaml block: copy it:\n%s", readme)
 }
 
 // TestDocsQuoteTheExampleWorkflow: docs/workflows.md shows the example's

@@ -257,9 +257,18 @@ func (t *Target) Annotations() []ghactions.Annotation {
 	return as
 }
 
+// ReleaseFailure is the report of a release stopped before any target was
+// attempted (verification problems, a selection mistake such as an ids
+// typo): it names no target, and nothing was published anywhere.
+func ReleaseFailure(err error, problems []dist.Problem, dryRun bool) *Target {
+	return &Target{Err: err, Problems: problems, DryRun: dryRun}
+}
+
 // Markdown renders the report as a GitHub step summary: a heading naming
 // the target and the index, one table row per file (uploaded to where,
-// skipped and why, failed and why) and links to the releases.
+// skipped and why, failed and why) and links to the releases. A report
+// with no target (ReleaseFailure) is headed "nothing was published"
+// instead: a "Published to" heading would claim the opposite.
 func (t *Target) Markdown() string {
 	var b strings.Builder
 	s := t.Summary()
@@ -271,7 +280,11 @@ func (t *Target) Markdown() string {
 	if t.Name != "" {
 		name = mdEscape(t.Name) + ": "
 	}
-	fmt.Fprintf(&b, "### 🐍 %s%s %s\n\n", name, verb, mdEscape(t.RepositoryURL))
+	if t.Name == "" && t.RepositoryURL == "" {
+		b.WriteString("### 🐍 PyPI: nothing was published\n\n")
+	} else {
+		fmt.Fprintf(&b, "### 🐍 %s%s %s\n\n", name, verb, mdEscape(t.RepositoryURL))
+	}
 	if t.Err != nil {
 		fmt.Fprintf(&b, "❌ %s\n\n", mdCell(t.Error()))
 	}

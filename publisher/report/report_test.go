@@ -138,3 +138,23 @@ func TestMarkdownAndAnnotations(t *testing.T) {
 		t.Errorf("release markdown:\n%s", md)
 	}
 }
+
+// TestReleaseFailureMarkdown: a release stopped before any target has its
+// own heading; "Published to" with no target (issue 12's step summary)
+// would say the opposite of what happened.
+func TestReleaseFailureMarkdown(t *testing.T) {
+	problems := []dist.Problem{{File: "dist/a-1.0.tar.gz", Rule: "sdist-archive", Message: "not gzip-compressed"}}
+	got := ReleaseFailure(errors.New("verification failed: 1 problem(s) in 1 file(s); nothing was published"), problems, false).Markdown()
+	want := "### 🐍 PyPI: nothing was published\n\n" +
+		"❌ verification failed: 1 problem(s) in 1 file(s); nothing was published\n\n" +
+		"Verification failed, nothing was uploaded:\n\n| File | Problem |\n|---|---|\n" +
+		"| `dist/a-1.0.tar.gz` | not gzip-compressed |\n\n"
+	if got != want {
+		t.Errorf("verification failure:\n got %q\nwant %q", got, want)
+	}
+	got = ReleaseFailure(errors.New("nothing was published: ids: [python-whl] selects no build"), nil, true).Markdown()
+	want = "### 🐍 PyPI: nothing was published\n\n❌ nothing was published: ids: [python-whl] selects no build\n\n"
+	if got != want {
+		t.Errorf("selection mistake (dry run):\n got %q\nwant %q", got, want)
+	}
+}
