@@ -298,6 +298,13 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 		fmt.Fprintln(out)
 	}
 
+	// PEP 740 attestations from the local fake Sigstore, not the public
+	// one: with trusted publishing, nothing leaves the machine.
+	sigstoreExports := []string{
+		"export " + envFulcioURL + "=" + first.Sigstore.FulcioURL,
+		"export " + envRekorURL + "=" + first.Sigstore.RekorURL,
+		"export " + envTrustedRoot + "=" + trustedRoot,
+	}
 	var lines []string
 	if f.credentials == serveToken {
 		fmt.Fprintf(out, "Credentials: an API token (username __token__). Paste all of these lines:\n")
@@ -333,10 +340,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 			}
 			lines = append(lines, "export "+name+"="+tok)
 		}
-		lines = append(lines,
-			"export "+envFulcioURL+"="+first.Sigstore.FulcioURL,
-			"export "+envRekorURL+"="+first.Sigstore.RekorURL,
-			"export "+envTrustedRoot+"="+trustedRoot)
+		lines = append(lines, sigstoreExports...)
 	} else {
 		fmt.Fprintf(out, "Credentials: trusted publishing, as in a GitHub Actions job with \"permissions: id-token: write\".\n")
 		fmt.Fprintf(out, "Paste all of these lines (an API token would win over trusted publishing, so it is unset):\n")
@@ -344,12 +348,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 		for _, kv := range first.Issuer.GitHubEnv() {
 			lines = append(lines, "export "+kv)
 		}
-		// PEP 740 attestations from the local fake Sigstore, not the
-		// public one: nothing leaves the machine.
-		lines = append(lines,
-			"export "+envFulcioURL+"="+first.Sigstore.FulcioURL,
-			"export "+envRekorURL+"="+first.Sigstore.RekorURL,
-			"export "+envTrustedRoot+"="+trustedRoot)
+		lines = append(lines, sigstoreExports...)
 	}
 	if single {
 		lines = append(lines, "export PYPI_REPOSITORY_URL="+first.RepositoryURL)
