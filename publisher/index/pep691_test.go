@@ -173,3 +173,31 @@ func TestRelativeLinksAfterRedirect(t *testing.T) {
 		})
 	}
 }
+
+// A JSON answer from the JSON API's address that is not a release listing
+// (no "urls": an index's catch-all JSON) is no proof that the release has
+// no files: the simple page is read instead.
+func TestJSONWithoutURLsFallsBackToSimple(t *testing.T) {
+	const sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/pypi/demo/1.0/json":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"message":"ok","status":200}`)
+		case "/simple/demo/":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<a href="/files/demo-1.0-py3-none-any.whl#sha256=%s">demo-1.0-py3-none-any.whl</a>`, sha)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer hs.Close()
+	base, _ := url.Parse(hs.URL)
+	l, err := NewReader(base, nil, NewClient(http.DefaultTransport), "test").Release(context.Background(), "demo", "1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := l.Files["demo-1.0-py3-none-any.whl"]; !ok || f.SHA256 != sha {
+		t.Fatalf("listing %+v from %s", l.Files, l.Source)
+	}
+}

@@ -187,7 +187,7 @@ func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error)
 	}
 	defer body.Close()
 	var v struct {
-		URLs []struct {
+		URLs *[]struct {
 			Filename string `json:"filename"`
 			URL      string `json:"url"`
 			Size     int64  `json:"size"`
@@ -199,8 +199,13 @@ func (p *Reader) readJSON(ctx context.Context, u string) (*Listing, bool, error)
 	if err := json.NewDecoder(body).Decode(&v); err != nil {
 		return nil, false, fmt.Errorf("reading %s: not the JSON API: %w", u, err)
 	}
+	if v.URLs == nil {
+		// Some other JSON (an index's catch-all answer): no listing, so
+		// the simple API is asked rather than concluding "no files".
+		return nil, false, fmt.Errorf("reading %s: not the JSON API: no \"urls\" list", u)
+	}
 	l := &Listing{Source: u, Files: map[string]File{}}
-	for _, f := range v.URLs {
+	for _, f := range *v.URLs {
 		if f.Filename != "" {
 			l.Files[f.Filename] = File{Filename: f.Filename, SHA256: strings.ToLower(f.Digests.SHA256), URL: resolve(base, f.URL), Size: f.Size}
 		}
