@@ -673,9 +673,14 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 			return fail(fmt.Errorf("%s: %w", d.Path, p.redirectError(ans)))
 		case ans.code == http.StatusForbidden && strings.Contains(strings.ToLower(ans.text()), "token is expired") && !reauthed:
 			// A token can expire during a long run: get a fresh one, once.
-			if inv, ok := p.opts.Credentials.(credential.Invalidator); ok {
-				inv.Invalidate(tok)
+			inv, ok := p.opts.Credentials.(credential.Invalidator)
+			if !ok {
+				// A fixed token (an API token) stays expired: every file
+				// would be refused the same way.
+				return fail(&runStopper{err: fmt.Errorf("%s: upload refused by %s: %s — the API token has expired: create a new one", d.Path, p.repo, ans.status),
+					reason: "the index refused the credentials (see the first error)"})
 			}
+			inv.Invalidate(tok)
 			reauthed = true
 			tries--
 			p.progress.pause(func() {

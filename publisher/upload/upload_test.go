@@ -332,6 +332,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 func TestGivesUpAfterAttempts(t *testing.T) {
 	idx := newFakeIndex(t)
 	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		_, _ = io.Copy(io.Discard, r.Body) // as a real index: the body first, then the answer
 		http.Error(w, "upstream down", http.StatusBadGateway)
 		return true
 	}
@@ -352,6 +353,7 @@ func TestGivesUpAfterAttempts(t *testing.T) {
 func TestNeverRetriesOther4xx(t *testing.T) {
 	idx := newFakeIndex(t)
 	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		_, _ = io.Copy(io.Discard, r.Body) // as a real index: the body first, then the answer
 		writeReason(w, http.StatusBadRequest, "'dog' is invalid for 'version'. See https://packaging.python.org/specifications/core-metadata for more information.")
 		return true
 	}
@@ -507,6 +509,7 @@ func TestRedirectIsNeverFollowed(t *testing.T) {
 
 	idx := newFakeIndex(t)
 	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		_, _ = io.Copy(io.Discard, r.Body) // as a real index: the body first, then the answer
 		http.Redirect(w, r, other.URL+"/legacy/", http.StatusTemporaryRedirect)
 		return true
 	}
@@ -584,6 +587,7 @@ func TestExpiredTokenIsRenewedOnce(t *testing.T) {
 	idx.token = "pypi-fresh"
 	idx.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		if user, pass, _ := r.BasicAuth(); user == "__token__" && pass == "pypi-stale" {
+			_, _ = io.Copy(io.Discard, r.Body) // Warehouse reads the form first
 			writeReason(w, http.StatusForbidden, "Invalid API Token: token is expired")
 			return true
 		}
@@ -605,6 +609,7 @@ func TestExpiredTokenIsRenewedOnce(t *testing.T) {
 	// A token that stays expired fails after one renewal, with the index's words.
 	idx2 := newFakeIndex(t)
 	idx2.before = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		_, _ = io.Copy(io.Discard, r.Body) // Warehouse reads the form first
 		writeReason(w, http.StatusForbidden, "Invalid API Token: token is expired")
 		return true
 	}
@@ -649,6 +654,7 @@ func TestRefusedCredentialsStopTheRun(t *testing.T) {
 		{"unknown token", http.StatusForbidden, "Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information.", true},
 		{"password", http.StatusForbidden, "Username/Password authentication is no longer supported. Migrate to API Tokens or Trusted Publishers instead. See https://pypi.org/help/#apitoken and https://pypi.org/help/#trusted-publishers", true},
 		{"401", http.StatusUnauthorized, "Unauthorized", true},
+		{"expired API token", http.StatusForbidden, "Invalid API Token: token is expired", true},
 		{"one project", http.StatusForbidden, "The given token isn't allowed to upload to project 'demo'. See https://pypi.org/help/#project-name for more information.", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
