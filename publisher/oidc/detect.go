@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,7 +63,8 @@ func detect(c *config, ix index) (Provider, *Error) {
 
 	if why := onGoogleCloud(c); why != "" {
 		c.log.WithField("provider", googleName).WithField("because", why).Debug("detected ambient identity")
-		return &google{host: metadataHost(c), req: c.md, log: c.log}, nil
+		return &google{host: metadataHost(c), req: c.md, log: c.log,
+			impersonate: strings.TrimSpace(c.getenv(envGoogleServiceAccount)), iamURL: cmp.Or(c.GoogleIAMURL, DefaultGoogleIAMURL), iam: c.web}, nil
 	}
 	c.log.WithField("provider", googleName).Debug("not detected: no GCE_METADATA_HOST, no Google DMI product name, not Cloud Run")
 	return nil, nil

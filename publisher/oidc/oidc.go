@@ -139,6 +139,10 @@ type Options struct {
 	// the real file system.
 	ReadFile func(name string) ([]byte, error)
 
+	// GoogleIAMURL is the IAM Credentials API that impersonates
+	// GOOGLE_SERVICE_ACCOUNT_NAME ("" means DefaultGoogleIAMURL; tests).
+	GoogleIAMURL string
+
 	// RefreshBefore: a minted token is replaced once less than this (or less
 	// than half its lifetime) remains. 0 means credential.DefaultEarly.
 	RefreshBefore time.Duration

@@ -2,11 +2,15 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,4 +275,75 @@ func TestGitLabMintFailureIsNotRetriedWithTheSameToken(t *testing.T) {
 		t.Errorf("second call: %v", err)
 	}
 	secrets.Scan(t, map[string]string{"error": err.Error()}, jwt)
+}
+
+// TestGoogleImpersonation: with GOOGLE_SERVICE_ACCOUNT_NAME, the attached
+// account's access token (metadata server) buys an identity token of the
+// named account (IAM Credentials generateIdToken), as the id library does;
+// a refusal says which role to grant, and the access token never shows.
+func TestGoogleImpersonation(t *testing.T) {
+	const access = "ya29.attached-account-access-token"
+	const account = "publisher@demo.iam.gserviceaccount.com"
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata-Flavor") != "Google" || r.URL.Path != "/computeMetadata/v1/instance/service-accounts/default/token" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"access_token":%q,"expires_in":3599,"token_type":"Bearer"}`, access)
+	}))
+	defer md.Close()
+	var refuse atomic.Bool
+	var issued []string
+	iam := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Audience     string `json:"audience"`
+			IncludeEmail bool   `json:"includeEmail"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		switch {
+		case r.Method != http.MethodPost || r.URL.EscapedPath() != "/v1/projects/-/serviceAccounts/"+url.PathEscape(account)+":generateIdToken":
+			http.NotFound(w, r)
+		case r.Header.Get("Authorization") != "Bearer "+access:
+			http.Error(w, `{"error":{"code":401,"message":"no credentials"}}`, http.StatusUnauthorized)
+		case refuse.Load():
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getOpenIdToken' denied on resource (or it may not exist). token %s","status":"PERMISSION_DENIED"}}`, access)
+		case body.Audience == "" || !body.IncludeEmail:
+			http.Error(w, "bad request", http.StatusBadRequest)
+		default:
+			jwt := makeJWT(map[string]any{"iss": "https://accounts.google.com", "aud": body.Audience, "sub": "998877", "email": account, "jti": nil})
+			issued = append(issued, jwt)
+			fmt.Fprintf(w, `{"token":%q}`, jwt)
+		}
+	}))
+	defer iam.Close()
+
+	ix := newFakeIndex(t)
+	c := newCapture()
+	o := options(ix, map[string]string{"GCE_METADATA_HOST": strings.TrimPrefix(md.URL, "http://"), "GOOGLE_SERVICE_ACCOUNT_NAME": account}, c)
+	o.GoogleIAMURL = iam.URL
+	src, err := oidc.NewSource(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.valid(tok.Secret()) || len(issued) != 1 {
+		t.Fatalf("token %v, %d identity tokens issued", tok, len(issued))
+	}
+	mustContain(t, "log", c.log.String(), "impersonating", account)
+
+	refuse.Store(true)
+	src, err = oidc.NewSource(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Token(context.Background())
+	if e := asError(t, err); e.Problem != oidc.ProblemIdentityRequest {
+		t.Errorf("problem = %s", e.Problem)
+	}
+	mustContain(t, "message", err.Error(), "impersonating "+account+" was refused: 403 Forbidden", "Permission 'iam.serviceAccounts.getOpenIdToken' denied", "roles/iam.serviceAccountOpenIdTokenCreator")
+	secrets.Scan(t, map[string]string{"log": c.log.String(), "error": err.Error()}, append(issued, access, tok.Secret())...)
 }
