@@ -301,6 +301,11 @@ func TestErrors(t *testing.T) {
 			want: []string{`looks like a simple index (used for downloads), not an upload endpoint`},
 		},
 		{
+			name: "devpi simple index as upload URL",
+			yaml: "targets:\n  - repository_url: https://devpi.example.com/root/pypi/+simple/\n",
+			want: []string{`looks like a simple index (used for downloads), not an upload endpoint`},
+		},
+		{
 			name: "check_url pointing at the upload endpoint",
 			yaml: "targets:\n  - name: a\n    check_url: https://upload.pypi.org/legacy/\n",
 			want: []string{`target "a": check_url: "https://upload.pypi.org/legacy/" is an upload URL; check_url is the simple index files are read from, such as https://pypi.org/simple/`},
@@ -459,6 +464,14 @@ func TestErrorsAreStructured(t *testing.T) {
 	}
 	if e.File != ".goreleaser-pypi.yaml" || e.Line != 3 || e.Target != `target "a"` || e.Field != "concurrency" {
 		t.Fatalf("%+v", e)
+	}
+}
+
+// An upload path that only contains "simple" is not a simple index.
+func TestUploadPathContainingSimple(t *testing.T) {
+	f := mustParse(t, "targets:\n  - repository_url: https://pkgs.example.com/simple-uploads/\n", nil)
+	if f.Targets[0].RepositoryURL != "https://pkgs.example.com/simple-uploads/" {
+		t.Fatalf("%+v", f.Targets[0])
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -211,7 +212,9 @@ func checkUploadURL(raw string) string {
 		return fmt.Sprintf("%q: TestPyPI's upload URL is https://test.pypi.org/legacy/", raw)
 	case strings.HasSuffix(path, "/legacy"):
 		return fmt.Sprintf("%q lacks the trailing slash: write %s/ (the index redirects the upload, and an upload is never re-sent through a redirect)", raw, strings.TrimSuffix(raw, "/"))
-	case strings.Contains(path, "/simple"):
+	case slices.ContainsFunc(strings.Split(path, "/"), func(seg string) bool { return seg == "simple" || seg == "+simple" }):
+		// A path segment, not a substring: /simple-uploads/ may be an
+		// index's real upload endpoint.
 		return fmt.Sprintf("%q looks like a simple index (used for downloads), not an upload endpoint; on PyPI-like indexes the upload URL ends in /legacy/ (the simple index can go in check_url)", raw)
 	}
 	return ""
