@@ -53,14 +53,7 @@ func (g *google) IdentityToken(ctx context.Context, audience string) (string, er
 	}
 	target := u.String()
 	g.log.WithField("url", redactURL(target)).WithField("audience", audience).Debug("requesting identity token")
-	resp, attempts, err := g.req.doRetry(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Metadata-Flavor", "Google")
-		return req, nil
-	})
+	resp, attempts, err := g.metadata(ctx, target)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return "", err
@@ -89,6 +82,18 @@ func (g *google) IdentityToken(ctx context.Context, audience string) (string, er
 	return tok, nil
 }
 
+// metadata GETs target from the metadata server, with retries.
+func (g *google) metadata(ctx context.Context, target string) (*response, int, error) {
+	return g.req.doRetry(ctx, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Metadata-Flavor", "Google")
+		return req, nil
+	})
+}
+
 func (g *google) fail(what, guidance string, err error, transient bool) *Error {
 	return &Error{
 		Problem:   ProblemIdentityRequest,
@@ -105,14 +110,7 @@ func (g *google) fail(what, guidance string, err error, transient bool) *Error {
 // attached one needs roles/iam.serviceAccountOpenIdTokenCreator on.
 func (g *google) impersonatedToken(ctx context.Context, audience string) (string, error) {
 	tokenURL := (&url.URL{Scheme: "http", Host: g.host, Path: "/computeMetadata/v1/instance/service-accounts/default/token"}).String()
-	resp, attempts, err := g.req.doRetry(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, tokenURL, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Metadata-Flavor", "Google")
-		return req, nil
-	})
+	resp, attempts, err := g.metadata(ctx, tokenURL)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "", err
