@@ -11,6 +11,9 @@ type advice struct {
 	code int
 	text string // lower case, matched in the message
 	what string
+	// credentials: the index refuses the credentials themselves, whatever
+	// the file (its identity check comes first, PROTOCOL §1).
+	credentials bool
 }
 
 // advices are the refusals whose message does not say what to do, or says
@@ -31,12 +34,14 @@ var advices = []advice{
 		what: "the index does not know this credential: check that the token is complete and was created on this index " +
 			"(a TestPyPI token does not work on PyPI, nor the other way round), and that it was not revoked; " +
 			"for a private index, check the user name and password",
+		credentials: true,
 	},
 	{
 		code: http.StatusForbidden,
 		text: "username/password authentication is no longer supported",
 		what: "PyPI takes API tokens (user name __token__) and trusted publishing only: put an API token in PYPI_API_TOKEN " +
 			"(or the variable token_env names) and no user name, or publish with trusted publishing",
+		credentials: true,
 	},
 }
 
@@ -51,4 +56,21 @@ func Advice(code int, message string) string {
 		}
 	}
 	return ""
+}
+
+// RefusesCredentials reports whether a refusal (status code and message)
+// refuses the credentials themselves, whatever the file: 401, or one of
+// Warehouse's identity refusals above (an unknown token, a password). A
+// refusal for one project ("isn't allowed to upload to project") is not.
+func RefusesCredentials(code int, message string) bool {
+	if code == http.StatusUnauthorized {
+		return true
+	}
+	m := strings.ToLower(message)
+	for _, a := range advices {
+		if a.credentials && a.code == code && strings.Contains(m, a.text) {
+			return true
+		}
+	}
+	return false
 }

@@ -678,7 +678,7 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 				// A fixed token (an API token) stays expired: every file
 				// would be refused the same way.
 				return fail(&runStopper{err: fmt.Errorf("%s: upload refused by %s: %s — the API token has expired: create a new one", d.Path, p.repo, ans.status),
-					reason: "the index refused the credentials (see the first error)"})
+					reason: reasonCredentialsRefused})
 			}
 			inv.Invalidate(tok)
 			reauthed = true
@@ -713,10 +713,10 @@ func (p *run) uploadOne(ctx context.Context, d *dist.Distribution, t *turn) (res
 			if what := index.Advice(ans.code, ans.status); what != "" {
 				err = fmt.Errorf("%w — %s", err, what)
 			}
-			if credentialsRefused(ans) {
+			if index.RefusesCredentials(ans.code, ans.text()) {
 				// The same credentials would be refused for every file:
 				// sending the others would only repeat the refusal.
-				return fail(&runStopper{err: err, reason: "the index refused the credentials (see the first error)"})
+				return fail(&runStopper{err: err, reason: reasonCredentialsRefused})
 			}
 			return fail(err)
 		}
@@ -822,19 +822,9 @@ func alreadyExists(a *answer) bool {
 	return false
 }
 
-// credentialsRefused recognises an answer that refuses the credentials
-// themselves, whatever the file: 401, or Warehouse's identity check (the
-// first it makes, PROTOCOL §1) refusing an unknown token or a password. A
-// refusal for one project ("isn't allowed to upload to project") is not one.
-func credentialsRefused(a *answer) bool {
-	if a.code == http.StatusUnauthorized {
-		return true
-	}
-	t := strings.ToLower(a.text())
-	return a.code == http.StatusForbidden &&
-		(strings.Contains(t, "invalid or non-existent authentication information") ||
-			strings.Contains(t, "username/password authentication is no longer supported"))
-}
+// reasonCredentialsRefused is why files were not attempted after the index
+// refused the run's credentials.
+const reasonCredentialsRefused = "the index refused the credentials (see the first error)"
 
 // errStalled cancels an attempt that stopped making progress.
 var errStalled = errors.New("no upload progress")
