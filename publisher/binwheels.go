@@ -1,7 +1,6 @@
 package publisher
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/binwheel"
 )
 
@@ -70,7 +70,7 @@ func withBinaryWheels(ctx context.Context, cfg *config.File, list *goreleaser.Li
 			Name: bw.Name, Version: o.TagVersion, Summary: bw.Summary, Readme: bw.Readme, License: bw.License,
 			LicenseFiles: bw.LicenseFiles, URLs: bw.URLs, Keywords: bw.Keywords, Classifiers: bw.Classifiers,
 			RequiresPython: bw.RequiresPython, PythonModule: bw.PythonModule,
-			Generator: strings.Replace(cmp.Or(o.UserAgent, "goreleaser-pypi"), "/", " ", 1),
+			Generator: strings.Replace(useragent.Or(o.UserAgent), "/", " ", 1),
 			Modified:  modified,
 		}
 		if spec.Name == "" && len(bins) > 0 {

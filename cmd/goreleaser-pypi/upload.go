@@ -20,6 +20,7 @@ import (
 	"github.com/goreleaser-pypi/goreleaser-pypi/config"
 	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser"
 	"github.com/goreleaser-pypi/goreleaser-pypi/goreleaser/releasewide"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/report"
@@ -354,7 +355,7 @@ func progressWriter(a *app) io.Writer {
 	return nil
 }
 
-func userAgent() string { return "goreleaser-pypi/" + version }
+func userAgent() string { return useragent.Default + "/" + version }
 
 // expandFiles resolves the arguments: a directory means its wheels and
 // sdists, a pattern that names no file is expanded as a glob (for callers

@@ -30,7 +30,6 @@
 package attest
 
 import (
-	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -49,6 +48,7 @@ import (
 
 	"github.com/caarlos0/log"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/retry"
 )
 
@@ -127,7 +127,7 @@ func New(opts Options) (*Attester, error) {
 	}
 	client := newHTTPClient(opts.HTTPClient)
 	newReq := func(service string) *requester {
-		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: retry.Sleep, userAgent: cmp.Or(opts.UserAgent, "goreleaser-pypi")}
+		return &requester{service: service, client: client, retry: policy, timeout: timeout, sleep: retry.Sleep, userAgent: useragent.Or(opts.UserAgent)}
 	}
 	a.fulcio = &fulcio{url: fulcioURL, req: newReq("Fulcio")}
 	a.rekor = &rekor{url: rekorURL, req: newReq("Rekor")}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/dist"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 )
@@ -212,9 +213,4 @@ func (o Options) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-func (o Options) userAgent() string {
-	if o.UserAgent != "" {
-		return o.UserAgent
-	}
-	return "goreleaser-pypi"
-}
+func (o Options) userAgent() string { return useragent.Or(o.UserAgent) }

@@ -64,6 +64,7 @@ import (
 	"github.com/caarlos0/log"
 
 	settings "github.com/goreleaser-pypi/goreleaser-pypi/config"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/credential"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/endpoint"
 	"github.com/goreleaser-pypi/goreleaser-pypi/publisher/pypirc"
@@ -233,7 +234,7 @@ func (o Options) config() (*config, error) {
 	}
 	web, md := newClients(o.HTTPClient)
 	policy := retry.Policy{Attempts: retries + 1, Delay: wait, MaxDelay: maxRetryWait}
-	ua := cmp.Or(o.UserAgent, "goreleaser-pypi")
+	ua := useragent.Or(o.UserAgent)
 	c.web = &requester{client: web, timeout: timeout, policy: policy, sleep: retry.Sleep, userAgent: ua}
 	c.md = &requester{client: md, timeout: timeout, policy: policy, sleep: retry.Sleep, userAgent: ua}
 	return c, nil

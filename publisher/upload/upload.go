@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/goreleaser-pypi/goreleaser-pypi/internal/bytesize"
+	"github.com/goreleaser-pypi/goreleaser-pypi/internal/useragent"
 
 	"github.com/caarlos0/log"
 
@@ -172,9 +173,7 @@ func New(opts Options) (*Publisher, error) {
 	if p.log == nil {
 		p.log = log.Log
 	}
-	if p.userAgent == "" {
-		p.userAgent = "goreleaser-pypi"
-	}
+	p.userAgent = useragent.Or(p.userAgent)
 	tr := opts.Transport
 	if tr == nil {
 		tr = newTransport(p.opts.Concurrency, p.opts.ResponseTimeout)
