@@ -43,6 +43,10 @@ type serveFlags struct {
 	debug       bool
 }
 
+// gitLabOnly: with only GitLab publishers, the identity is a GitLab CI
+// job's (its claims, its id_tokens), not a GitHub Actions run's.
+func (f serveFlags) gitLabOnly() bool { return len(f.publishers) == 0 && len(f.gitlab) > 0 }
+
 // serveIndexKind is an index serve can stand in for.
 type serveIndexKind struct {
 	name     string // --index value, and the target name in the settings it prints
@@ -176,7 +180,7 @@ func runServe(cmd *cobra.Command, a *app, f serveFlags) error {
 	if len(f.claims) > 0 && f.credentials == serveToken {
 		return usageError("--claim changes the trusted publishing identity, which --credentials token does not print")
 	}
-	if len(f.claims) > 0 && len(f.publishers) == 0 && len(f.gitlab) > 0 {
+	if len(f.claims) > 0 && f.gitLabOnly() {
 		return usageError("--claim changes the claims of a GitHub Actions job; with only --gitlab-publisher the identity is a GitLab CI job's")
 	}
 	if f.debug {
@@ -315,7 +319,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 			// The user's own secret: refer to it, do not echo it.
 			lines = append(lines, "export "+oidc.DefaultTokenEnv+"=\"$"+serveTokenEnv+"\"")
 		}
-	} else if len(f.publishers) == 0 && len(f.gitlab) > 0 {
+	} else if f.gitLabOnly() {
 		// Only GitLab publishers: the environment of a GitLab CI job
 		// declaring id_tokens, one per index's audience and one for
 		// Sigstore (attestations). GitLab's tokens are fixed for the job,
@@ -334,11 +338,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 			if err != nil {
 				tok = "(" + err.Error() + ")"
 			}
-			name := pypitest.GitLabTokenEnv(aud)
-			if aud == "sigstore" {
-				name = "SIGSTORE_ID_TOKEN"
-			}
-			lines = append(lines, "export "+name+"="+tok)
+			lines = append(lines, "export "+pypitest.GitLabTokenEnv(aud)+"="+tok) // sigstore → SIGSTORE_ID_TOKEN
 		}
 		lines = append(lines, sigstoreExports...)
 	} else {
@@ -366,7 +366,7 @@ func printServeBanner(out io.Writer, f serveFlags, indexes []serveIndex, token s
 		fmt.Fprintf(out, "(For trusted publishing instead, run serve with --credentials %s.)\n\n", serveTrustedPublishing)
 	} else {
 		fmt.Fprintf(out, "The job's identity: %s\n", first.Issuer.Claims().Describe())
-		if len(f.publishers) == 0 && len(f.gitlab) > 0 {
+		if f.gitLabOnly() {
 			fmt.Fprintf(out, "(--credentials %s prints an API token's environment instead.)\n\n", serveToken)
 		} else {
 			fmt.Fprintf(out, "(--claim NAME=VALUE changes it; --credentials %s prints an API token's environment instead.)\n\n", serveToken)

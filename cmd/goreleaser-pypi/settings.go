@@ -118,18 +118,12 @@ func bindSettingFlags(fl *pflag.FlagSet) {
 func settingOverrides(a *app, fl *pflag.FlagSet) []config.Override {
 	var out []config.Override
 	for _, f := range settingFlags {
-		flag := fl.Lookup(f.name)
-		if flag == nil || !flag.Changed {
-			continue
-		}
-		out = append(out, config.Override{Key: f.key, Values: []string{flag.Value.String()}, Source: "--" + f.name, Offset: f.offset})
-	}
-	for _, f := range settingFlags {
-		if f.env == "" || fl.Changed(f.name) {
-			continue
-		}
-		if env := strings.TrimSpace(a.getenv(f.env)); env != "" {
-			out = append(out, config.Override{Key: f.key, Values: []string{env}, Source: f.env})
+		if flag := fl.Lookup(f.name); flag != nil && flag.Changed {
+			out = append(out, config.Override{Key: f.key, Values: []string{flag.Value.String()}, Source: "--" + f.name, Offset: f.offset})
+		} else if f.env != "" {
+			if env := strings.TrimSpace(a.getenv(f.env)); env != "" {
+				out = append(out, config.Override{Key: f.key, Values: []string{env}, Source: f.env})
+			}
 		}
 	}
 	return out
