@@ -49,6 +49,20 @@ func (s *simpleIndex) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readRelease reads release 1.0 of project from the index at indexURL.
+func readRelease(t *testing.T, indexURL, project string) *Listing {
+	t.Helper()
+	base, err := url.Parse(indexURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewReader(base, nil, NewClient(http.DefaultTransport), "test").Release(context.Background(), project, "1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // negotiate picks the served type by the client's q values (PEP 691's
 // server-side negotiation), HTML when the server has no JSON form.
 func negotiate(accept string, pep691 bool) string {
@@ -97,12 +111,7 @@ func TestExistencePrefersJSONWithHTMLFallback(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			hs := httptest.NewServer(c.srv)
 			defer hs.Close()
-			base, _ := url.Parse(hs.URL)
-			r := NewReader(base, nil, NewClient(http.DefaultTransport), "test")
-			l, err := r.Release(context.Background(), "Demo", "1.0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			l := readRelease(t, hs.URL, "Demo")
 			f, ok := l.Files["demo-1.0-py3-none-any.whl"]
 			if !ok || f.SHA256 != sha || f.URL != hs.URL+"/files/demo-1.0-py3-none-any.whl" {
 				t.Fatalf("listing %+v", l.Files)
@@ -160,12 +169,7 @@ func TestRelativeLinksAfterRedirect(t *testing.T) {
 				}
 			}))
 			defer hs.Close()
-			base, _ := url.Parse(hs.URL)
-			r := NewReader(base, nil, NewClient(http.DefaultTransport), "test")
-			l, err := r.Release(context.Background(), "demo", "1.0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			l := readRelease(t, hs.URL, "demo")
 			f, ok := l.Files["demo-1.0-py3-none-any.whl"]
 			if !ok || f.SHA256 != sha || f.URL != hs.URL+c.want {
 				t.Fatalf("listing %+v, want the file at %s", l.Files, hs.URL+c.want)
@@ -192,11 +196,7 @@ func TestJSONWithoutURLsFallsBackToSimple(t *testing.T) {
 		}
 	}))
 	defer hs.Close()
-	base, _ := url.Parse(hs.URL)
-	l, err := NewReader(base, nil, NewClient(http.DefaultTransport), "test").Release(context.Background(), "demo", "1.0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := readRelease(t, hs.URL, "demo")
 	if f, ok := l.Files["demo-1.0-py3-none-any.whl"]; !ok || f.SHA256 != sha {
 		t.Fatalf("listing %+v from %s", l.Files, l.Source)
 	}
